@@ -1,0 +1,271 @@
+"""Reading interaction tables, encoding ids and building the user x item CSR.
+
+Everything that turns user input (a DataFrame or a 2-D array of interactions,
+targets, weights) into integer-coded arrays lives here, so that no estimator
+maps ids by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.utils.validation import check_array
+
+from ._constants import ITEM, SESSION, TIME, USER
+
+DUPLICATE_POLICIES = ("keep", "sum", "mean", "first", "last", "error")
+
+
+@dataclass
+class Table:
+    """Columns of a validated interaction table, ids not yet encoded."""
+
+    user: np.ndarray
+    item: np.ndarray
+    timestamp: np.ndarray | None = None
+    session: np.ndarray | None = None
+    features: pd.DataFrame | None = None
+
+    def __len__(self):
+        return len(self.user)
+
+
+@dataclass
+class Interactions:
+    """Integer-coded training data handed to an estimator's ``_fit`` hook.
+
+    Attributes
+    ----------
+    user, item : ndarray of int64
+        Codes into ``user_ids_`` and ``item_ids_``, one per (kept) row.
+    y : ndarray of float64 or None
+        Target per row (rating, or confidence for implicit feedback).
+    sample_weight : ndarray of float64 or None
+        Weight per row.
+    timestamp, session : ndarray or None
+        Raw columns when the table had them.
+    features : DataFrame or None
+        Side-feature columns, row-aligned with ``user``.
+    matrix : scipy.sparse.csr_array
+        ``n_users x n_items`` matrix of the (aggregated) interactions.
+    n_users, n_items : int
+    """
+
+    user: np.ndarray
+    item: np.ndarray
+    y: np.ndarray | None
+    sample_weight: np.ndarray | None
+    matrix: sp.csr_array
+    n_users: int
+    n_items: int
+    timestamp: np.ndarray | None = None
+    session: np.ndarray | None = None
+    features: pd.DataFrame | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _sparse_message(name):
+    return (
+        f"{name} is a sparse matrix, but skrec reads an interaction table with one row per "
+        "interaction (so that cross-validation splits interactions, not users). Convert a "
+        "user x item matrix with `X, y = skrec.utils.from_csr(matrix)`."
+    )
+
+
+def check_ids(values, name):
+    """Check a 1-D column of ids: no missing values, all hashable."""
+    values = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {values.shape}.")
+    missing = pd.isna(values)
+    if np.any(missing):
+        first = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"{name} contains {int(missing.sum())} missing id(s) (NaN or None), first at row "
+            f"{first}. Drop or fill those rows before fitting."
+        )
+    if values.dtype == object:
+        for v in values:
+            try:
+                hash(v)
+            except TypeError:
+                raise TypeError(
+                    f"{name} must hold hashable ids (int, str, ...); found an unhashable "
+                    f"{type(v).__name__}: {v!r}."
+                ) from None
+    return values
+
+
+def check_interactions(
+    X, *, name="X", require_time=False, require_session=False, allow_empty=False
+):
+    """Validate an interaction table and split it into its columns.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_interactions, n_columns)
+        A DataFrame is read by column name (``user``, ``item``, optional
+        ``timestamp`` and ``session``, every other column a side feature).
+        A 2-D array (or a DataFrame without any string column name) has the
+        user in column 0, the item in column 1 and side features after them.
+    name : str, default="X"
+        Name used in error messages.
+    require_time, require_session : bool, default=False
+        Whether the ``timestamp`` / ``session`` column must be present.
+    allow_empty : bool, default=False
+        Whether a table without rows is accepted (``history`` may be empty).
+
+    Returns
+    -------
+    Table
+    """
+    if sp.issparse(X):
+        raise TypeError(_sparse_message(name))
+    if isinstance(X, pd.DataFrame) and not any(isinstance(c, str) for c in X.columns):
+        X = X.to_numpy()  # unnamed columns (e.g. pd.DataFrame(array)): read by position
+    if isinstance(X, pd.DataFrame):
+        missing = [c for c in (USER, ITEM) if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"{name} must have the columns {USER!r} and {ITEM!r}; missing {missing}. "
+                f"Got columns {list(X.columns)[:10]}. Rename them, e.g. "
+                f"X.rename(columns={{'userId': skrec.USER, 'movieId': skrec.ITEM}})."
+            )
+        if len(X) == 0 and not allow_empty:
+            raise ValueError(f"{name} is empty: it needs at least one interaction.")
+        user = check_ids(X[USER].to_numpy(), f"{name}[{USER!r}]")
+        item = check_ids(X[ITEM].to_numpy(), f"{name}[{ITEM!r}]")
+        timestamp = X[TIME].to_numpy() if TIME in X.columns else None
+        session = X[SESSION].to_numpy() if SESSION in X.columns else None
+        side = [c for c in X.columns if c not in (USER, ITEM, TIME, SESSION)]
+        features = X[side].reset_index(drop=True) if side else None
+    else:
+        if isinstance(X, (str, bytes)) or not (hasattr(X, "__len__") or hasattr(X, "__array__")):
+            raise TypeError(
+                f"{name} must be a DataFrame or a 2-D array of interactions, got "
+                f"{type(X).__name__}."
+            )
+        arr = np.asarray(X) if not isinstance(X, np.ndarray) else X
+        if arr.ndim != 2:
+            raise ValueError(
+                f"{name} must be 2-D (one row per interaction, user in column 0 and item in "
+                f"column 1), got shape {arr.shape}."
+            )
+        if arr.shape[0] == 0 and not allow_empty:
+            raise ValueError(f"{name} is empty: it needs at least one interaction.")
+        if arr.shape[1] < 2:
+            raise ValueError(
+                f"{name} needs at least 2 columns (user, item), got {arr.shape[1]}."
+            )
+        user = check_ids(arr[:, 0], f"{name}[:, 0] (user)")
+        item = check_ids(arr[:, 1], f"{name}[:, 1] (item)")
+        timestamp = session = None
+        features = None
+        if arr.shape[1] > 2:
+            features = pd.DataFrame(arr[:, 2:], columns=[f"x{j}" for j in range(2, arr.shape[1])])
+    if require_time and timestamp is None:
+        raise ValueError(
+            f"{name} needs a {TIME!r} column for this estimator; pass a DataFrame with "
+            f"column skrec.TIME."
+        )
+    if require_session and session is None:
+        raise ValueError(
+            f"{name} needs a {SESSION!r} column for this estimator; pass a DataFrame with "
+            f"column skrec.SESSION."
+        )
+    if timestamp is not None:
+        check_ids(timestamp, f"{name}[{TIME!r}]")
+    if session is not None:
+        check_ids(session, f"{name}[{SESSION!r}]")
+    return Table(user=user, item=item, timestamp=timestamp, session=session, features=features)
+
+
+def check_target(y, n_rows, *, required=False, name="y"):
+    """Validate ``y``: None or one finite float per interaction."""
+    if y is None:
+        if required:
+            raise ValueError(
+                f"This estimator learns from explicit feedback and requires {name} (one rating "
+                "per interaction); got None."
+            )
+        return None
+    if sp.issparse(y):
+        raise TypeError(f"{name} must be a dense 1-D array, got a sparse matrix.")
+    y_arr = np.asarray(y)
+    if y_arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D with one value per interaction, got shape {y_arr.shape}."
+        )
+    y_arr = check_array(
+        y_arr, ensure_2d=False, dtype=np.float64, ensure_all_finite=True, input_name=name
+    )
+    if len(y_arr) != n_rows:
+        raise ValueError(
+            f"{name} has {len(y_arr)} values for {n_rows} interactions; pass one per row."
+        )
+    return y_arr
+
+
+def encode_fit(values):
+    """Integer codes in order of first appearance, and the id index."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def encode(values, index):
+    """Codes of ``values`` in ``index``; -1 marks unknown ids."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.int64)
+    return index.get_indexer(values).astype(np.int64)
+
+
+def aggregate_duplicates(user, item, y, policy, *, name="X"):
+    """Apply a duplicates policy to (user, item) pairs.
+
+    Returns the row indices to keep (in original order) and the aggregated
+    targets for those rows (None when ``y`` is None).
+    """
+    if policy not in DUPLICATE_POLICIES:
+        raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}, got {policy!r}.")
+    n = len(user)
+    if policy == "keep":
+        return np.arange(n), y
+    key = user.astype(np.int64) * (int(item.max()) + 1) + item
+    frame = pd.DataFrame({"key": key, "row": np.arange(n)})
+    grouped = frame.groupby("key", sort=False)["row"]
+    if policy == "error":
+        sizes = grouped.size()
+        if (sizes > 1).any():
+            dup_rows = frame.loc[frame["key"].isin(sizes.index[sizes > 1]), "row"].to_numpy()
+            raise ValueError(
+                f"{name} has {int((sizes > 1).sum())} (user, item) pair(s) that occur more than "
+                f"once (e.g. rows {dup_rows[:4].tolist()}), and duplicates='error'. Use "
+                "duplicates='mean', 'last', 'first' or 'sum', or deduplicate the table."
+            )
+        return np.arange(n), y
+    rows = (grouped.first() if policy == "first" else grouped.last()).to_numpy()
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    if y is None:
+        return rows, None
+    ys = pd.Series(y).groupby(key, sort=False)
+    if policy == "mean":
+        agg = ys.mean().to_numpy()[order]
+    elif policy == "sum":
+        agg = ys.sum().to_numpy()[order]
+    else:
+        agg = y[rows]
+    return rows, agg.astype(np.float64)
+
+
+def to_csr(user, item, values, shape):
+    """A CSR array with duplicate entries summed and indices sorted."""
+    if values is None:
+        values = np.ones(len(user), dtype=np.float64)
+    mat = sp.csr_array((values.astype(np.float64), (user, item)), shape=shape)
+    mat.sum_duplicates()
+    mat.sort_indices()
+    return mat

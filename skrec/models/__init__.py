@@ -1,0 +1,5 @@
+"""Recommender estimators."""
+
+from ._baselines import Popularity
+
+__all__ = ["Popularity"]

@@ -1,0 +1,44 @@
+"""Discovery of public estimators and the fast settings used by the common checks.
+
+A new estimator needs an entry here only when its defaults are too slow for
+the checks (a few hundred interactions, well under a second per fit) or when
+a check does not apply to it; discovery finds it by itself.
+"""
+
+import importlib
+import inspect
+
+# Settings that make each estimator fit in well under a second in the checks.
+FAST_PARAMS = {}
+
+# {class name: {check name: reason}}: checks expected to fail, with the reason.
+EXPECTED_FAILED = {
+    "Popularity": {
+        "check_beats_popularity": "it is the popularity baseline itself",
+    },
+}
+
+
+def public_estimators():
+    """Every public recommender class of skrec.models (and skrec.meta when present)."""
+    modules = []
+    for name in ("skrec.models", "skrec.meta"):
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError:
+            pass
+    classes = []
+    for mod in modules:
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if inspect.isclass(obj) and hasattr(obj, "recommend") and not inspect.isabstract(obj):
+                classes.append(obj)
+    return classes
+
+
+def instances():
+    return [cls(**FAST_PARAMS.get(cls.__name__, {})) for cls in public_estimators()]
+
+
+def expected_failed(estimator):
+    return EXPECTED_FAILED.get(type(estimator).__name__, {})
