@@ -296,7 +296,8 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         if tags.feedback == "explicit":
             out[~known] = self.global_mean_
         else:
-            out[~known] = np.where(i[~known] >= 0, self.item_popularity_[np.maximum(i[~known], 0)], 0.0)
+            iu = i[~known]
+            out[~known] = np.where(iu >= 0, self.item_popularity_[np.maximum(iu, 0)], 0.0)
         if known.any():
             feats = None
             if table.features is not None:

@@ -46,8 +46,6 @@ def get_recommender_tags(estimator):
     >>> get_recommender_tags(make_pipeline(FunctionTransformer(), Popularity())).feedback
     'implicit'
     """
-    from ..base import RecommenderTags
-
     inner = unwrap_estimator(estimator)
     if hasattr(inner, "__skrec_tags__"):
         return inner.__skrec_tags__()
