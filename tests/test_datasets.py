@@ -453,6 +453,32 @@ def test_shared_ml1m_has_no_ratings(shared_data):
         fetch_movielens("1m", data_home=folder)
 
 
+@pytest.mark.slow
+def test_shared_ml1m_metadata_with_generated_ratings(shared_data, tmp_path):
+    # shared/data/ml-1m lacks ratings.dat: pair its real movies.dat and
+    # users.dat (ISO-8859-1, "::") with a small generated ratings file.
+    source = shared_data / "ml-1m"
+    if not (source / "movies.dat").is_file() or not (source / "users.dat").is_file():
+        pytest.skip("ml-1m metadata is not in shared data")
+    folder = tmp_path / "ml-1m"
+    folder.mkdir()
+    for name in ("movies.dat", "users.dat"):
+        (folder / name).write_bytes((source / name).read_bytes())
+    (folder / "ratings.dat").write_bytes(b"1::1193::5::978300760\n6040::3952::1::956703932\n")
+    data = fetch_movielens("1m", data_home=folder, download_if_missing=False)
+    assert data.X[ITEM].tolist() == [1193, 3952]
+    uf, itf = data.user_features, data.item_features
+    assert len(uf) == 6040
+    assert (uf["gender"].value_counts().to_dict()) == {"M": 4331, "F": 1709}
+    assert sorted(uf["age"].unique()) == [1, 18, 25, 35, 45, 50, 56]
+    assert set(uf["occupation"]) <= set(_movielens._ML1M_OCCUPATIONS)
+    assert len(itf) == 3883 and itf[ITEM].max() == 3952
+    assert itf["year"].notna().all()
+    assert all(isinstance(g, list) and g for g in itf["genres"])
+    assert itf["genres"].iloc[0] == ["Animation", "Children's", "Comedy"]
+    assert "Misérables, Les (1995)" in set(itf["title"])
+
+
 # --------------------------------------------------------------------------
 # make_interactions
 # --------------------------------------------------------------------------
