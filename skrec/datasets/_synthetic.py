@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, check_random_state, check_scalar
 
 from .._constants import ITEM, SESSION, TIME, USER
 
@@ -15,6 +15,14 @@ def _check_positive_int(value, name, minimum=1):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def _check_finite_real(value, name, min_val=None):
+    """A finite real number, at least ``min_val``: ValueError/TypeError naming ``name``."""
+    value = check_scalar(value, name, numbers.Real, min_val=min_val)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    return float(value)
 
 
 def _user_counts(n_users, n_items, n_interactions, min_per_user, rng):
@@ -62,8 +70,8 @@ def make_interactions(
     ----------
     n_users, n_items : int, default=100, 50
     n_interactions : int, default=None
-        Total number of rows; ``10 * n_users`` (capped at ``n_users *
-        n_items``) when None. The per-user counts are log-normally spread,
+        Total number of rows; ``max(10, min_per_user) * n_users`` (capped
+        at ``n_users * n_items``) when None. The per-user counts are log-normally spread,
         at least ``min_per_user``.
     n_factors : int, default=4
         Rank of the planted preferences.
@@ -79,7 +87,7 @@ def make_interactions(
         Numeric side features: noisy projections of the true factors. A
         categorical column (``segment`` for users, ``genre`` for items, the
         factor with the largest value) is always added.
-    session_length : float, default=5.0
+    session_length : float >= 1, default=5.0
         Mean number of interactions per session of a user.
     id_type : {"int", "str"}, default="int"
         ``"str"`` gives ids like ``"u12"`` and ``"i3"``.
@@ -91,8 +99,8 @@ def make_interactions(
         - ``X``: DataFrame with columns ``user``, ``item``, ``timestamp``
           (increasing within each user) and ``session``;
         - ``y``: ndarray of ratings in 1..5 (float), one per row;
-        - ``user_features``, ``item_features``: DataFrames indexed by id
-          with a ``user`` / ``item`` column;
+        - ``user_features``, ``item_features``: DataFrames with one row per
+          id, in id order, with a ``user`` / ``item`` column;
         - ``user_factors``, ``item_factors``, ``item_bias``: the truth;
         - ``user_ids``, ``item_ids``.
 
@@ -113,8 +121,14 @@ def make_interactions(
         raise ValueError(f"id_type must be 'int' or 'str', got {id_type!r}.")
     if min_per_user > n_items:
         raise ValueError(f"min_per_user={min_per_user} exceeds n_items={n_items}.")
+    n_user_features = _check_positive_int(n_user_features, "n_user_features", minimum=0)
+    n_item_features = _check_positive_int(n_item_features, "n_item_features", minimum=0)
+    signal = _check_finite_real(signal, "signal")
+    popularity_exponent = _check_finite_real(popularity_exponent, "popularity_exponent")
+    rating_noise = _check_finite_real(rating_noise, "rating_noise", min_val=0.0)
+    session_length = _check_finite_real(session_length, "session_length", min_val=1.0)
     if n_interactions is None:
-        n_interactions = min(10 * n_users, n_users * n_items)
+        n_interactions = min(max(10, min_per_user) * n_users, n_users * n_items)
     n_interactions = _check_positive_int(n_interactions, "n_interactions")
     if not n_users * min_per_user <= n_interactions <= n_users * n_items:
         raise ValueError(
@@ -222,7 +236,9 @@ def make_checkerboard(n_users=20, n_items=20, *, n_blocks=2, density=0.5, random
     ----------
     n_users, n_items : int, default=20
     n_blocks : int, default=2
-    density : float in (0, 1), default=0.5
+    density : float in (0, 1], default=0.5
+        Fraction of the items of their own group each user interacts with:
+        ``max(1, round(density * group size))`` items per user.
     random_state : int, RandomState instance or None, default=None
 
     Returns
@@ -247,6 +263,7 @@ def make_checkerboard(n_users=20, n_items=20, *, n_blocks=2, density=0.5, random
     n_blocks = _check_positive_int(n_blocks, "n_blocks")
     if n_blocks > min(n_users, n_items):
         raise ValueError(f"n_blocks={n_blocks} exceeds min(n_users, n_items).")
+    density = _check_finite_real(density, "density")
     if not 0.0 < density <= 1.0:
         raise ValueError(f"density must be in (0, 1], got {density!r}.")
     rng = check_random_state(random_state)
