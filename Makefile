@@ -18,7 +18,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The demo draws a chart: the `plot` extra (matplotlib).
+$(VENV)/.plot: $(STAMP)
+	$(BIN)/python -m pip install -q "matplotlib>=3.7"
+	touch $@
+
+demo: $(STAMP) $(VENV)/.plot
 	$(BIN)/python examples/demo.py --data $(DATA)
 
 test: $(STAMP)
