@@ -213,7 +213,8 @@ class SideFeatureJoiner(TransformerMixin, BaseEstimator):
     ``X`` must be a DataFrame: the ``user`` and ``item`` columns are read by
     name, so they keep their names after the join and any later
     ``ColumnTransformer`` built with
-    :func:`make_side_feature_transformer`.
+    :func:`make_side_feature_transformer`. The output is a DataFrame;
+    ``set_output(transform="pandas")`` is supported and changes nothing.
 
     See Also
     --------
