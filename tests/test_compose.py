@@ -178,8 +178,11 @@ def test_joiner_bad_input(tables):
     with pytest.raises(ValueError, match=r"already has the column\(s\) \['user__age'\]"):
         SideFeatureJoiner(user_features=users).fit(X.assign(user__age=1))
     # A bare DataFrame is refused: it would be deep-copied by every clone.
-    with pytest.raises(ValueError, match="user_features"):
+    with pytest.raises(TypeError, match=r"user_features must be a SideTable or None, got "
+                       r"DataFrame. Wrap a lookup DataFrame as SideTable\(frame, key='user'\)"):
         SideFeatureJoiner(user_features=users.frame).fit(X)
+    with pytest.raises(TypeError, match="item_features must be a SideTable"):
+        SideFeatureJoiner(item_features="items.csv").fit(X)
     with pytest.raises(Exception, match="not fitted"):
         SideFeatureJoiner(user_features=users).transform(X)
 

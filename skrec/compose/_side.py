@@ -8,7 +8,6 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._constants import ITEM, USER
-from ..utils._compat import _fit_context
 
 
 def _as_lookup(frame, key):
@@ -239,17 +238,21 @@ class SideFeatureJoiner(TransformerMixin, BaseEstimator):
     ['user', 'item', 'user__age', 'item__genre']
     """
 
-    _parameter_constraints: dict = {
-        "user_features": [SideTable, None],
-        "item_features": [SideTable, None],
-    }
-
     def __init__(self, user_features=None, item_features=None):
         self.user_features = user_features
         self.item_features = item_features
 
     def _tables(self):
         """(id column of X, prefix, SideTable) for each table given."""
+        for column in (USER, ITEM):
+            table = getattr(self, f"{column}_features")
+            if table is not None and not isinstance(table, SideTable):
+                raise TypeError(
+                    f"{column}_features must be a SideTable or None, got "
+                    f"{type(table).__name__}. Wrap a lookup DataFrame as "
+                    f"SideTable(frame, key={column!r}) (with the name of its id column): "
+                    "clone then shares it instead of copying it."
+                )
         out = []
         if self.user_features is not None:
             out.append((USER, f"{USER}__", self.user_features))
@@ -284,7 +287,6 @@ class SideFeatureJoiner(TransformerMixin, BaseEstimator):
             )
         return names
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check ``X`` and the tables; nothing is learned.
 
@@ -300,6 +302,7 @@ class SideFeatureJoiner(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
+        self._tables()  # parameter check first
         self._check_frame(X)
         validate_data(self, X, reset=True, skip_check_array=True)
         self._joined_names(list(X.columns))
