@@ -82,12 +82,12 @@ class SideTable:
 
     Notes
     -----
-    The table is validated and copied once, at construction: ids must be
-    present and unique. Integer and boolean columns are stored as float64
-    so that an id missing from the table can get ``NaN`` with a stable
-    dtype. Later changes to ``frame`` do not reach the table (pandas
-    copy-on-write), and :attr:`frame` returns a frame whose changes do
-    not reach it either.
+    The table is validated once, at construction: ids must be present and
+    unique. Integer and boolean columns are stored as float64 so that an id
+    missing from the table can get ``NaN`` with a stable dtype. Later
+    changes to ``frame`` do not reach the table (with pandas copy-on-write
+    it shares memory with ``frame`` until then), and :attr:`frame` returns
+    a copy.
 
     See Also
     --------
@@ -131,8 +131,8 @@ class SideTable:
 
     @property
     def frame(self):
-        """The lookup frame, indexed by id (changes to it do not reach the table)."""
-        return self._frame.copy(deep=False)
+        """A copy of the lookup frame, indexed by id."""
+        return self._frame.copy()
 
     def __len__(self):
         return len(self._frame)
