@@ -115,8 +115,8 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
     ``_parameter_constraints`` and implement ``_fit`` and ``_score_items``
     (and optionally ``_predict_pairs``).
 
-    Attributes set by :meth:`fit`
-    -----------------------------
+    Attributes
+    ----------
     user_ids_, item_ids_ : ndarray
         Original ids in order of first appearance; internal index ``j``
         stands for ``item_ids_[j]``.
