@@ -57,13 +57,16 @@ def _time_key(timestamp):
     ts = np.asarray(timestamp)
     if ts.dtype.kind in "iufmM":
         return ts
+    codes, uniques = pd.factorize(pd.Series(ts), sort=False)
     try:
-        codes, _ = pd.factorize(pd.Series(ts), sort=True)
+        order = np.argsort(np.asarray(uniques, dtype=object), kind="stable")
     except TypeError as exc:
         raise TypeError(
             f"X[{TIME!r}] must hold mutually comparable values (numbers or datetimes): {exc}"
         ) from None
-    return codes.astype(np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes]
 
 
 def _codes(values):
@@ -129,7 +132,7 @@ def _n_from(kind, size, total):
 
 
 def _examples(values, mask, limit=5):
-    return list(pd.unique(np.asarray(values)[mask])[:limit])
+    return pd.unique(np.asarray(values)[mask])[:limit].tolist()
 
 
 class _InteractionSplitter(BaseCrossValidator):
