@@ -293,10 +293,11 @@ def test_agrees_with_sklearn_auc_and_average_precision(problem):
     rows = rel.any(axis=1) & ~rel.all(axis=1)
     if not rows.any():
         return
-    expected_auc = np.mean([roc_auc_score(r, s) for r, s in zip(rel[rows], y_score[rows])])
+    pairs = list(zip(rel[rows], y_score[rows], strict=True))
+    expected_auc = np.mean([roc_auc_score(r, s) for r, s in pairs])
     assert auc_score(y_true[rows], y_score[rows]) == pytest.approx(expected_auc)
     expected_ap = np.mean(
-        [average_precision_score(r, s) for r, s in zip(rel[rows], y_score[rows])]
+        [average_precision_score(r, s) for r, s in pairs]
     )
     assert map_at_k(y_true[rows], y_score[rows], k=y_true.shape[1]) == pytest.approx(expected_ap)
 
