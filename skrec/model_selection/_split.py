@@ -74,21 +74,20 @@ def _codes(values):
     return codes.astype(np.int64), len(uniques)
 
 
-def _positions(group, n_groups, *, key=None, perm=None):
+def _positions(group, n_groups, *, key=None, rng=None):
     """Rank of each row inside its group.
 
-    Rows are ordered by ``key`` (ties by row order) or, when ``perm`` (a
-    permutation of the rows) is given, in a random order. Returns
-    ``(pos, counts)`` with ``pos[r]`` in ``0 .. counts[group[r]] - 1``.
+    Rows are ordered by ``key`` (ties by row order) or, when ``rng`` is
+    given, in a random order drawn from it. Returns ``(pos, counts)`` with
+    ``pos[r]`` in ``0 .. counts[group[r]] - 1``.
     """
     n = len(group)
-    if perm is not None:
-        first = perm
-    elif key is not None:
-        first = np.argsort(key, kind="stable")
+    if rng is not None:
+        # group + U[0, 1) sorts by group, then randomly inside each group
+        order = np.argsort(group + rng.random_sample(n))
     else:
-        first = np.arange(n)
-    order = first[np.argsort(group[first], kind="stable")]
+        first = np.arange(n) if key is None else np.argsort(key, kind="stable")
+        order = first[np.argsort(group[first], kind="stable")]
     counts = np.bincount(group, minlength=n_groups)
     starts = np.cumsum(counts) - counts
     pos = np.empty(n, dtype=np.int64)
@@ -273,7 +272,7 @@ class UserHoldoutSplit(_InteractionSplitter):
                 pos, _ = _positions(user, n_users, key=_time_key(table.timestamp))
                 test = pos >= (counts - n_test)[user]
             else:
-                pos, _ = _positions(user, n_users, perm=rng.permutation(len(user)))
+                pos, _ = _positions(user, n_users, rng=rng)
                 test = pos < n_test[user]
             yield ~test, test
 
@@ -347,12 +346,11 @@ class UserKFold(_InteractionSplitter):
             )
         if shuffle:
             rng = check_random_state(self.random_state)
-            perm = rng.permutation(len(user))
             offset = rng.randint(K, size=n_users)
         else:
-            perm = None
+            rng = None
             offset = np.arange(n_users) % K
-        pos, _ = _positions(user, n_users, perm=perm)
+        pos, _ = _positions(user, n_users, rng=rng)
         fold = (pos * K // counts[user] + offset[user]) % K
         for f in range(K):
             test = fold == f
