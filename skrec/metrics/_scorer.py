@@ -175,18 +175,20 @@ class _RankingScorer:
             if len(support):
                 n_keys = int(item_key.max()) + 1
                 sup_keys = np.unique(user_key[support] * n_keys + item_key[support])
-                seen |= np.isin(user_key[rows] * n_keys + item_key[rows], sup_keys)
+                seen |= _member(user_key[rows] * n_keys + item_key[rows], sup_keys)
             rows = rows[~seen]
         # Distinct (user, item) pairs of the ground truth.
         n_keys = int(item_key.max()) + 1 if n else 1
         pair = user_key[rows] * n_keys + item_key[rows]
         _, first = np.unique(pair, return_index=True)
         rows = rows[np.sort(first)]
-        eval_keys, pos = np.unique(user_key[rows], return_inverse=True)
+        present = np.bincount(user_key[rows], minlength=len(user_uniques)) > 0
+        eval_keys = np.flatnonzero(present)
+        pos = (np.cumsum(present) - 1)[user_key[rows]]
         users = np.asarray(user_uniques)[eval_keys]
         history = history_y = None
         if len(support):
-            sup_keep = np.isin(user_key[support], eval_keys)
+            sup_keep = present[user_key[support]]
             support = support[sup_keep]
             if len(support):
                 history = _take(X, support)
@@ -244,7 +246,7 @@ class _RankingScorer:
             codes = encode(items.ravel(), inner._item_index).reshape(items.shape)
             valid = np.isfinite(scores) & (codes >= 0)
             rec_keys = np.arange(len(codes))[:, None] * inner.n_items_ + np.maximum(codes, 0)
-            hits = (np.isin(rec_keys, truth.known_keys()) & valid).astype(np.float64)
+            hits = (_member(rec_keys, truth.known_keys()) & valid).astype(np.float64)
             info = None
             for key, name, k in top:
                 if name == "coverage":
@@ -347,6 +349,14 @@ class _RankingScorer:
             per_user = _group_mean(per_pair, pair_pos, n_users)
             values[key] = K.mean_over_users(per_user, key)
         return values
+
+
+def _member(values, sorted_keys):
+    """``np.isin(values, sorted_keys)`` for sorted keys, by binary search."""
+    if len(sorted_keys) == 0:
+        return np.zeros(np.shape(values), dtype=bool)
+    idx = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
+    return sorted_keys[idx] == values
 
 
 def _group_mean(values, groups, n_groups):
