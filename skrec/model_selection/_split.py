@@ -525,8 +525,10 @@ class ColdStartItemSplit(_EntityFoldSplit):
     """Folds of whole items: no test item appears in training.
 
     Each test fold holds all rows of a group of items, for evaluating how a
-    model ranks items it never saw interactions of (content-based and
-    side-feature models). Folds come from
+    model scores items it never saw interactions of: side-feature models
+    scoring the test rows with :meth:`predict` (a rating or click metric).
+    Ranking scorers count items unseen at fit as misses, since
+    ``recommend`` ranks the items of ``item_ids_`` only. Folds come from
     :class:`~sklearn.model_selection.KFold` over the distinct items, or from
     :class:`~sklearn.model_selection.ShuffleSplit` with a ``test_size``.
     Users may appear on both sides.
