@@ -123,6 +123,16 @@ def test_hand_computed_known_users(fixed):
     )
 
 
+def test_training_item_with_zero_value_is_still_seen():
+    scores = {"u1": DESC, "u2": DESC[::-1], "u4": [0.1] * 6, "u5": [0.2] * 6}
+    y = np.ones(len(TRAIN))
+    y[1] = 0.0  # (u1, b) has confidence 0 but is a training interaction
+    model = FixedScores(scores=scores, cold=DESC).fit(TRAIN, y)
+    assert make_ranking_scorer("ndcg@2", cold_users="skip")(model, TEST) == pytest.approx(
+        (L2 + 1 / (1 + L2)) / 2
+    )
+
+
 @pytest.mark.parametrize(
     "cold_users, ndcg_u3, recall_u3",
     [

@@ -168,7 +168,10 @@ class _RankingScorer:
             kr_items = icode[kr]
             ok = kr_items >= 0
             if ok.any():
-                vals = np.asarray(inner.seen_[ucode[kr[ok]], kr_items[ok]]).ravel()
+                sv = inner.seen_  # structural membership: a rating of 0 is still seen
+                pattern = sp.csr_array((np.ones(len(sv.indices)), sv.indices, sv.indptr),
+                                       shape=sv.shape)
+                vals = np.asarray(pattern[ucode[kr[ok]], kr_items[ok]]).ravel()
                 tmp = np.zeros(len(kr), dtype=bool)
                 tmp[ok] = vals != 0
                 seen[known_rows] = tmp
