@@ -219,15 +219,18 @@ def test_bad_parameters_raise(cls, params, name):
 
 
 # ----------------------------------------------------------- pruning helper
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     st.integers(1, 6),
-    st.lists(st.lists(st.integers(0, 3), min_size=5, max_size=5), min_size=1, max_size=6),
+    st.lists(st.lists(st.integers(-2, 3), min_size=5, max_size=5), min_size=1, max_size=6),
+    st.sampled_from([None, True, False]),
 )
-def test_top_k_per_row_matches_dense_reference(k, rows):
+def test_top_k_per_row_matches_dense_reference(k, rows, dense_path):
+    # Stored entries only compete among themselves: a negative stored value
+    # ranks below a positive one, an unstored zero is never kept.
     dense = np.array(rows, dtype=float)
-    got = _knn._top_k_per_row(sp.csr_array(dense), k).toarray()
+    got = _knn._top_k_per_row(sp.csr_array(dense), k, dense=dense_path).toarray()
     for r, row in enumerate(dense):
-        nz = np.sort(row[row > 0])[::-1]
-        threshold = nz[k - 1] if len(nz) > k else 0.0
+        stored = np.sort(row[row != 0])[::-1]
+        threshold = stored[k - 1] if len(stored) > k else -np.inf
         np.testing.assert_array_equal(got[r], np.where(row >= threshold, row, 0.0))

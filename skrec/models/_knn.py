@@ -13,7 +13,7 @@ from ..utils._compat import Interval, StrOptions
 __all__ = ["ItemKNN", "UserKNN"]
 
 #: Upper bound on the number of raw similarity entries computed at once at fit.
-_ENTRIES_PER_BLOCK = 2**24
+_ENTRIES_PER_BLOCK = 2**22
 
 
 # ------------------------------------------------------------------ helpers
@@ -44,35 +44,46 @@ def _normalize(dots, left_sq, right_sq, exponents, shrinkage):
     binary data), so cosine uses ``a = b = 1/2``.
     """
     a, b = exponents
-    rows = _row_ids(dots)
-    denom = np.power(left_sq[rows], a) * np.power(right_sq[dots.indices], b) + shrinkage
+    left = np.power(left_sq, a)
+    right = np.power(right_sq, b)
+    denom = left[_row_ids(dots)] * right[dots.indices]
+    denom += shrinkage
     with np.errstate(divide="ignore", invalid="ignore"):
         dots.data = np.where(denom > 0, dots.data / denom, 0.0)
     return dots
 
 
-def _top_k_per_row(mat, k):
+def _top_k_per_row(mat, k, dense=None):
     """Keep the ``k`` largest stored entries of each row of a CSR array.
 
     Entries tied with the ``k``-th largest value of their row are all kept,
     so the result does not depend on the order of rows or columns (ids are
-    encoded in order of first appearance). Zeros are dropped.
+    encoded in order of first appearance). Zeros are dropped. The ``k``-th
+    value comes from ``np.partition`` on a dense copy when at least a
+    quarter of the entries are stored (``dense=None``), else from sorting
+    the stored entries.
     """
     mat.eliminate_zeros()
     counts = np.diff(mat.indptr)
     if k is None or mat.nnz == 0 or counts.max() <= k:
         return mat
     rows = _row_ids(mat)
-    # Rows stay contiguous, sorted by decreasing value within each row.
-    order = np.lexsort((-mat.data, rows))
     big = np.flatnonzero(counts > k)
     threshold = np.full(mat.shape[0], -np.inf)
-    threshold[big] = mat.data[order[mat.indptr[big] + k - 1]]
+    if dense is None:
+        dense = 4 * mat.nnz >= mat.shape[0] * mat.shape[1]
+    if dense:
+        sub = mat[big]
+        full = np.full(sub.shape, np.inf)  # missing entries rank last
+        full[_row_ids(sub), sub.indices] = -sub.data
+        threshold[big] = -np.partition(full, k - 1, axis=1)[:, k - 1]
+    else:
+        # Rows stay contiguous, sorted by decreasing value within each row.
+        order = np.lexsort((-mat.data, rows))
+        threshold[big] = mat.data[order[mat.indptr[big] + k - 1]]
     keep = mat.data >= threshold[rows]
     indptr = np.r_[0, np.cumsum(np.bincount(rows[keep], minlength=mat.shape[0]))]
-    return sp.csr_array(
-        (mat.data[keep], mat.indices[keep], indptr), shape=mat.shape
-    )
+    return sp.csr_array((mat.data[keep], mat.indices[keep], indptr), shape=mat.shape)
 
 
 def _item_similarity(R, *, similarity, asymmetry, shrinkage, n_neighbors):
