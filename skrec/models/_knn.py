@@ -41,15 +41,16 @@ def _normalize(dots, left_sq, right_sq, exponents, shrinkage):
     """Divide ``dots[r, c]`` in place by ``left_sq[r]^a * right_sq[c]^b + shrinkage``.
 
     ``left_sq`` and ``right_sq`` are squared norms (the set sizes |U_i| for
-    binary data), so cosine uses ``a = b = 1/2``.
+    binary data), so cosine uses ``a = b = 1/2``. A stored entry has
+    non-zero vectors on both sides, so its denominator is positive.
     """
     a, b = exponents
     left = np.power(left_sq, a)
     right = np.power(right_sq, b)
-    denom = left[_row_ids(dots)] * right[dots.indices]
+    denom = left[_row_ids(dots)]
+    denom *= right[dots.indices]
     denom += shrinkage
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dots.data = np.where(denom > 0, dots.data / denom, 0.0)
+    dots.data /= denom
     return dots
 
 
@@ -103,7 +104,6 @@ def _item_similarity(R, *, similarity, asymmetry, shrinkage, n_neighbors):
     for start in range(0, n_items, step):
         stop = min(n_items, start + step)
         dots = sp.csr_array(Rt[start:stop] @ R)  # target block x history items
-        dots.sum_duplicates()
         rows = _row_ids(dots)
         dots.data[dots.indices == rows + start] = 0.0  # an item is not its own neighbour
         # S[i, j] = <r_i, r_j> / (|r_i|^2a |r_j|^2(1-a) + shrinkage); row j here, column i.
@@ -366,7 +366,6 @@ class UserKNN(BaseRecommender):
         """Pruned similarities of the query users to the training users (CSR)."""
         H = _as_weights(history, self.binarize)
         dots = sp.csr_array(H @ self._neighbors_t)  # batch x training users
-        dots.sum_duplicates()
         rows = _row_ids(dots)
         own = np.asarray(user_idx, dtype=np.int64)
         dots.data[dots.indices == own[rows]] = 0.0  # a known user is not their own neighbour
