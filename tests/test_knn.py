@@ -225,12 +225,33 @@ def test_bad_parameters_raise(cls, params, name):
     st.lists(st.lists(st.integers(-2, 3), min_size=5, max_size=5), min_size=1, max_size=6),
     st.sampled_from([None, True, False]),
 )
-def test_top_k_per_row_matches_dense_reference(k, rows, dense_path):
-    # Stored entries only compete among themselves: a negative stored value
-    # ranks below a positive one, an unstored zero is never kept.
+def test_pruning_matches_dense_reference(k, rows, dense_path):
+    # Unit norms and no shrinkage leave the values as they are. Stored entries
+    # only compete among themselves: a negative stored value ranks below a
+    # positive one, an unstored zero is never kept; column 0 of row 0 is excluded.
     dense = np.array(rows, dtype=float)
-    got = _knn._top_k_per_row(sp.csr_array(dense), k, dense=dense_path).toarray()
+    exclude = np.full(len(dense), -1)
+    exclude[0] = 0
+    got = _knn._pruned_similarity(
+        sp.csr_array(dense), np.ones(len(dense)), np.ones(5), (0.5, 0.5), 0.0, k, exclude,
+        dense=dense_path,
+    ).toarray()
+    dense[0, 0] = 0.0
     for r, row in enumerate(dense):
         stored = np.sort(row[row != 0])[::-1]
         threshold = stored[k - 1] if len(stored) > k else -np.inf
         np.testing.assert_array_equal(got[r], np.where(row >= threshold, row, 0.0))
+
+
+@pytest.mark.parametrize("dense_path", [True, False])
+def test_pruning_paths_agree_on_normalized_data(dense_path):
+    data = make_interactions(n_users=50, n_items=30, random_state=1)
+    R = ItemKNN().fit(data.X).seen_
+    R.data[:] = 1.0
+    dots = sp.csr_array(R @ R.T)
+    sq = np.asarray(R.sum(axis=1)).ravel()
+    args = (sq, sq, (0.3, 0.7), 2.0, 4, np.arange(50))
+    ref = _knn._pruned_similarity(dots.copy(), *args, dense=not dense_path).toarray()
+    got = _knn._pruned_similarity(dots.copy(), *args, dense=dense_path).toarray()
+    np.testing.assert_allclose(got, ref)
+    assert np.all(np.diag(got) == 0) and np.all((got > 0).sum(axis=1) >= 4)

@@ -37,32 +37,12 @@ def _row_ids(mat):
     return np.repeat(np.arange(mat.shape[0]), np.diff(mat.indptr))
 
 
-def _normalize(dots, left_sq, right_sq, exponents, shrinkage):
-    """Divide ``dots[r, c]`` in place by ``left_sq[r]^a * right_sq[c]^b + shrinkage``.
-
-    ``left_sq`` and ``right_sq`` are squared norms (the set sizes |U_i| for
-    binary data), so cosine uses ``a = b = 1/2``. A stored entry has
-    non-zero vectors on both sides, so its denominator is positive.
-    """
-    a, b = exponents
-    left = np.power(left_sq, a)
-    right = np.power(right_sq, b)
-    denom = left[_row_ids(dots)]
-    denom *= right[dots.indices]
-    denom += shrinkage
-    dots.data /= denom
-    return dots
-
-
-def _top_k_per_row(mat, k, dense=None):
-    """Keep the ``k`` largest stored entries of each row of a CSR array.
+def _top_k_per_row(mat, k):
+    """Keep the ``k`` largest stored entries of each row of a CSR array (in place).
 
     Entries tied with the ``k``-th largest value of their row are all kept,
     so the result does not depend on the order of rows or columns (ids are
-    encoded in order of first appearance). Zeros are dropped. The ``k``-th
-    value comes from ``np.partition`` on a dense copy when at least a
-    quarter of the entries are stored (``dense=None``), else from sorting
-    the stored entries.
+    encoded in order of first appearance). Zeros are dropped.
     """
     mat.eliminate_zeros()
     counts = np.diff(mat.indptr)
@@ -71,20 +51,68 @@ def _top_k_per_row(mat, k, dense=None):
     rows = _row_ids(mat)
     big = np.flatnonzero(counts > k)
     threshold = np.full(mat.shape[0], -np.inf)
-    if dense is None:
-        dense = 4 * mat.nnz >= mat.shape[0] * mat.shape[1]
-    if dense:
-        sub = mat[big]
-        full = np.full(sub.shape, np.inf)  # missing entries rank last
-        full[_row_ids(sub), sub.indices] = -sub.data
-        threshold[big] = -np.partition(full, k - 1, axis=1)[:, k - 1]
-    else:
-        # Rows stay contiguous, sorted by decreasing value within each row.
-        order = np.lexsort((-mat.data, rows))
-        threshold[big] = mat.data[order[mat.indptr[big] + k - 1]]
+    # Rows stay contiguous, sorted by decreasing value within each row.
+    order = np.lexsort((-mat.data, rows))
+    threshold[big] = mat.data[order[mat.indptr[big] + k - 1]]
     keep = mat.data >= threshold[rows]
     indptr = np.r_[0, np.cumsum(np.bincount(rows[keep], minlength=mat.shape[0]))]
     return sp.csr_array((mat.data[keep], mat.indices[keep], indptr), shape=mat.shape)
+
+
+def _pruned_similarity(dots, left_sq, right_sq, exponents, shrinkage, k, exclude, dense=None):
+    """Normalize raw dot products into similarities and keep the top ``k`` per row.
+
+    Parameters
+    ----------
+    dots : csr_array of shape (n_rows, n_cols)
+        Dot products ``<x_r, y_c>`` (co-occurrence counts for binary data).
+    left_sq, right_sq : ndarray of shape (n_rows,) and (n_cols,)
+        Squared norms of the ``x_r`` and ``y_c`` (set sizes for binary data).
+    exponents : (float, float)
+        ``(a, b)``: ``sim = dot / (left_sq^a * right_sq^b + shrinkage)``, so
+        cosine is ``(1/2, 1/2)``.
+    shrinkage : float
+    k : int or None
+        Entries kept per row (ties with the ``k``-th kept too, see
+        :func:`_top_k_per_row`); None keeps all.
+    exclude : ndarray of int of shape (n_rows,)
+        A column to drop in each row (the row itself), or -1.
+    dense : bool, default=None
+        Work on a dense copy (None: when at least a quarter of the entries
+        are stored). Both paths give the same result.
+
+    Returns
+    -------
+    csr_array of shape (n_rows, n_cols)
+    """
+    a, b = exponents
+    left = np.power(left_sq, a)
+    right = np.power(right_sq, b)
+    n_rows, n_cols = dots.shape
+    own = np.flatnonzero(exclude >= 0)
+    if dense is None:
+        dense = 4 * dots.nnz >= n_rows * n_cols
+    if not dense:
+        rows = _row_ids(dots)
+        dots.data[dots.indices == exclude[rows]] = 0.0
+        # A stored entry has non-zero vectors on both sides: its denominator is positive.
+        denom = left[rows]
+        denom *= right[dots.indices]
+        denom += shrinkage
+        dots.data /= denom
+        return _top_k_per_row(dots, k)
+    sims = dots.toarray()
+    sims[own, exclude[own]] = 0.0
+    buf = np.multiply.outer(left, right)
+    buf += shrinkage
+    buf[buf == 0] = 1.0  # empty vectors: the dot product is 0 there anyway
+    sims /= buf
+    if k is not None and k < n_cols:
+        np.negative(sims, out=buf)
+        buf[sims == 0] = np.inf  # unstored entries rank last
+        threshold = -np.partition(buf, k - 1, axis=1)[:, k - 1]
+        sims[sims < threshold[:, None]] = 0.0
+    return sp.csr_array(sims)
 
 
 def _item_similarity(R, *, similarity, asymmetry, shrinkage, n_neighbors):
@@ -96,19 +124,21 @@ def _item_similarity(R, *, similarity, asymmetry, shrinkage, n_neighbors):
     """
     n_items = R.shape[1]
     sq = np.asarray((R.multiply(R)).sum(axis=0)).ravel()
-    exponents = _exponents(similarity, asymmetry)
-    Rc = R.tocsc()
-    Rt = sp.csr_array(Rc.T)  # items x users
+    a, b = _exponents(similarity, asymmetry)
+    Rt = sp.csr_array(R.T.tocsr())  # items x users
     step = max(1, _ENTRIES_PER_BLOCK // max(n_items, 1))
     blocks = []
     for start in range(0, n_items, step):
         stop = min(n_items, start + step)
         dots = sp.csr_array(Rt[start:stop] @ R)  # target block x history items
-        rows = _row_ids(dots)
-        dots.data[dots.indices == rows + start] = 0.0  # an item is not its own neighbour
-        # S[i, j] = <r_i, r_j> / (|r_i|^2a |r_j|^2(1-a) + shrinkage); row j here, column i.
-        dots = _normalize(dots, sq[start:stop], sq, exponents[::-1], shrinkage)
-        blocks.append(_top_k_per_row(dots, n_neighbors))
+        # S[i, j] = <r_i, r_j> / (|r_i|^2a |r_j|^2(1-a) + shrinkage): row j here, column i;
+        # an item is not its own neighbour.
+        blocks.append(
+            _pruned_similarity(
+                dots, sq[start:stop], sq, (b, a), shrinkage, n_neighbors,
+                exclude=np.arange(start, stop),
+            )
+        )
     St = sp.csr_array(sp.vstack(blocks, format="csr"))
     S = sp.csr_array(St.T.tocsr())
     S.sort_indices()
@@ -366,17 +396,19 @@ class UserKNN(BaseRecommender):
         """Pruned similarities of the query users to the training users (CSR)."""
         H = _as_weights(history, self.binarize)
         dots = sp.csr_array(H @ self._neighbors_t)  # batch x training users
-        rows = _row_ids(dots)
-        own = np.asarray(user_idx, dtype=np.int64)
-        dots.data[dots.indices == own[rows]] = 0.0  # a known user is not their own neighbour
         query_sq = np.asarray(H.multiply(H).sum(axis=1), dtype=np.float64).ravel()
-        dots = _normalize(
+        return _pruned_similarity(
             dots, query_sq, self._neighbor_sq, _exponents(self.similarity, self.asymmetry),
-            float(self.shrinkage),
+            float(self.shrinkage), self.n_neighbors,
+            exclude=np.asarray(user_idx, dtype=np.int64),  # a known user is not their own neighbour
         )
-        return _top_k_per_row(dots, self.n_neighbors)
 
     def _score_items(self, user_idx, history, item_idx):
-        W = self._neighbor_weights(user_idx, history)
         R = self._neighbors if item_idx is None else self._neighbors[:, item_idx]
-        return sp.csr_array(W @ R).toarray()
+        step = max(1, _ENTRIES_PER_BLOCK // max(self.n_users_, 1))
+        parts = []
+        for start in range(0, len(user_idx), step):
+            sl = slice(start, start + step)
+            weights = self._neighbor_weights(user_idx[sl], history[sl])
+            parts.append(sp.csr_array(weights @ R).toarray())
+        return np.concatenate(parts, axis=0) if parts else np.empty((0, R.shape[1]))
