@@ -255,3 +255,13 @@ def test_pruning_paths_agree_on_normalized_data(dense_path):
     got = _knn._pruned_similarity(dots.copy(), *args, dense=dense_path).toarray()
     np.testing.assert_allclose(got, ref)
     assert np.all(np.diag(got) == 0) and np.all((got > 0).sum(axis=1) >= 4)
+
+
+def test_user_sub_batches_give_the_same_scores(monkeypatch):
+    data = make_interactions(n_users=60, n_items=40, random_state=0)
+    model = UserKNN(n_neighbors=5, shrinkage=1.0).fit(data.X)
+    users = model.user_ids_[:20]
+    ref = model.score_items(users)
+    monkeypatch.setattr(_knn, "_ENTRIES_PER_BLOCK", 7 * 60)  # 7 query users at a time
+    np.testing.assert_allclose(model.score_items(users), ref)
+    np.testing.assert_allclose(model.score_items(users, model.item_ids_[[4, 1]]), ref[:, [4, 1]])

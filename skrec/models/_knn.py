@@ -188,8 +188,9 @@ class ItemKNN(BaseRecommender):
         with the last one are kept too, so the result does not depend on id
         order). None keeps every non-zero similarity.
     shrinkage : float, default=0.0
-        Added to the denominator of every similarity: pairs of items with
-        few common users are shrunk towards 0 (Bell & Koren's shrinkage).
+        Added to the denominator of every similarity, so similarities
+        resting on little evidence (items with few users) are shrunk towards
+        0, in the spirit of Bell & Koren's shrunk neighbourhood weights.
     similarity : {"cosine", "asymmetric"}, default="cosine"
         Similarity between item columns.
     asymmetry : float in [0, 1], default=0.5
@@ -314,8 +315,8 @@ class UserKNN(BaseRecommender):
         tied with the last one are kept too, so the result does not depend
         on id order). None keeps every user with a non-zero similarity.
     shrinkage : float, default=0.0
-        Added to the denominator of every similarity, shrinking pairs with
-        few common items towards 0.
+        Added to the denominator of every similarity, so similarities to or
+        from users with short histories are shrunk towards 0.
     similarity : {"cosine", "asymmetric"}, default="cosine"
         Similarity between user rows.
     asymmetry : float in [0, 1], default=0.5
