@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -107,7 +108,7 @@ def main():
         ndcg, recall = evaluate(model, test)
         eval_s = time.perf_counter() - t0
         emit(
-            benchmark="baselines_ml100k",
+            benchmark=Path(__file__).stem,
             model=name,
             params=best,
             grid_size=len(GRIDS[name]),
