@@ -1,5 +1,10 @@
 """Recommender estimators."""
 
 from ._baselines import Popularity
+from ._knn import ItemKNN, UserKNN
 
-__all__ = ["Popularity"]
+__all__ = [
+    "ItemKNN",
+    "Popularity",
+    "UserKNN",
+]
