@@ -15,35 +15,7 @@ from skrec.base import BaseRecommender, RecommenderTags
 from skrec.datasets import make_checkerboard, make_interactions
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import ColdStartUserSplit, UserHoldoutSplit, UserKFold
-from skrec.models import Popularity
-
-
-class TinyItemKNN(BaseRecommender):
-    """Test-only item co-occurrence kNN with a hyper-parameter to search.
-
-    Scores are H(u) @ S with S the co-occurrence counts, each item keeping
-    its ``n_neighbors`` strongest neighbours; it folds in users from history.
-    """
-
-    def __init__(self, n_neighbors=20):
-        self.n_neighbors = n_neighbors
-
-    def __skrec_tags__(self):
-        return RecommenderTags(feedback="implicit", fold_in=True)
-
-    def _fit(self, data):
-        binary = (data.matrix > 0).astype(np.float64)
-        co = (binary.T @ binary).toarray()
-        np.fill_diagonal(co, 0.0)
-        k = min(self.n_neighbors, co.shape[0])
-        kth = -np.sort(-co, axis=0)[k - 1]
-        self.similarity_ = np.where(co >= kth[None, :], co, 0.0)
-        return self
-
-    def _score_items(self, user_idx, history, item_idx):
-        scores = np.asarray((history > 0).astype(np.float64) @ self.similarity_)
-        scores += 1e-6 * self.item_popularity_ / self.item_popularity_.max()  # tie-break
-        return scores if item_idx is None else scores[:, item_idx]
+from skrec.models import ItemKNN, Popularity
 
 
 class TinyItemBias(BaseRecommender):
@@ -70,8 +42,7 @@ class TinyItemBias(BaseRecommender):
         return self.global_mean_ + self.item_bias_[item_idx]
 
 
-# The model searched below: becomes `from skrec.models import ItemKNN as Model` at merge.
-Model = TinyItemKNN
+Model = ItemKNN
 
 
 @pytest.fixture(scope="module")

@@ -399,21 +399,6 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
     the largest ``k`` requested, in user batches) and compares it with the
     user's held-out items.
 
-    Protocol
-    --------
-    - Ground truth of a user known at fit: their distinct ``X_test`` items
-      minus H(u), the items they interacted with in training (with
-      ``exclude_seen=False``: all their ``X_test`` items, the repeat
-      consumption protocol). With ``relevance_threshold=t`` only rows with
-      ``y_test >= t`` count.
-    - Test items unseen at fit stay in the ground truth: no model can
-      recommend them, so they count as misses (``auc`` leaves them out).
-    - Users unseen at fit (cold start) follow ``cold_users``.
-    - Metrics are averaged over users with at least one relevant item.
-      When none has one (e.g. ``relevance_threshold`` above every rating),
-      the score is NaN and an :class:`~sklearn.exceptions.UndefinedMetricWarning`
-      is raised; a search then ranks that candidate last.
-
     Parameters
     ----------
     metric : str or list of str, default="ndcg"
@@ -473,6 +458,23 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
     get_scorer : A scorer by name, e.g. ``"ndcg@10"``.
     make_next_item_scorer : Next-item evaluation of session data.
     skrec.model_selection.support_query_split : The cold-start split.
+
+    Notes
+    -----
+    The protocol:
+
+    - Ground truth of a user known at fit: their distinct ``X_test`` items
+      minus H(u), the items they interacted with in training (with
+      ``exclude_seen=False``: all their ``X_test`` items, the repeat
+      consumption protocol). With ``relevance_threshold=t`` only rows with
+      ``y_test >= t`` count.
+    - Test items unseen at fit stay in the ground truth: no model can
+      recommend them, so they count as misses (``auc`` leaves them out).
+    - Users unseen at fit (cold start) follow ``cold_users``.
+    - Metrics are averaged over users with at least one relevant item.
+      When none has one (e.g. ``relevance_threshold`` above every rating),
+      the score is NaN and an :class:`~sklearn.exceptions.UndefinedMetricWarning`
+      is raised; a search then ranks that candidate last.
 
     References
     ----------

@@ -34,8 +34,9 @@ def mask_entries(scores, rows, cols):
 def topk(scores, k):
     """Top-``k`` columns per row, sorted by decreasing score.
 
-    Within the returned list, equal scores come in column order; which of
-    several tied items enters at the boundary is left to ``torch.topk``.
+    Ties are broken by the lower column index, also at the boundary of the
+    list, so the result is a function of the scores alone (not of the batch
+    a row is scored in, nor of ``torch.topk``'s internal order).
 
     Parameters
     ----------
@@ -54,6 +55,14 @@ def topk(scores, k):
     if scores.shape[0] == 0 or k == 0:
         return np.empty((scores.shape[0], k)), np.empty((scores.shape[0], k), dtype=np.int64)
     values, indices = torch.topk(scores, k, dim=1, largest=True, sorted=True)
+    # Rows where the k-th value also occurs outside the selection: which tied
+    # item got in is arbitrary, so redo them with a stable full sort.
+    tied = (scores >= values[:, -1:]).sum(dim=1) > k
+    if bool(tied.any()):
+        rows = tied.nonzero().squeeze(1)
+        sv, si = torch.sort(scores[rows], dim=1, descending=True, stable=True)
+        values[rows] = sv[:, :k]
+        indices[rows] = si[:, :k]
     # Re-sort each row by (-value, index) so equal scores come in index order.
     order = torch.argsort(indices, dim=1, stable=True)
     values_by_idx = torch.gather(values, 1, order)
