@@ -1,5 +1,10 @@
 """Recommender estimators."""
 
 from ._baselines import Popularity
+from ._mf import BPRMF, MF
 
-__all__ = ["Popularity"]
+__all__ = [
+    "BPRMF",
+    "MF",
+    "Popularity",
+]
