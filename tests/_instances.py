@@ -12,6 +12,10 @@ import inspect
 FAST_PARAMS = {
     "BPRMF": {"n_factors": 8, "max_iter": 20, "lr": 0.05, "batch_size": 64, "device": "cpu"},
     "MF": {"n_factors": 8, "max_iter": 20, "batch_size": 64, "lr": 0.05, "device": "cpu"},
+    "MixtureOfTastesMF": {"n_factors": 8, "n_tastes": 2, "max_iter": 20, "lr": 0.05,
+                          "batch_size": 64, "device": "cpu"},
+    "VariationalMF": {"n_factors": 8, "max_iter": 20, "batch_size": 64, "lr": 0.05,
+                      "device": "cpu"},
 }
 
 # {class name: {check name: reason}}: checks expected to fail, with the reason.
@@ -30,6 +34,8 @@ _STOCHASTIC_SGD = (
 SKLEARN_EXPECTED_FAILED = {
     "BPRMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     "MF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
+    "MixtureOfTastesMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
+    "VariationalMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
 }
 
 

@@ -174,7 +174,10 @@ class _FactorizationBase(TorchRecommender):
             data_loss = per_row.mean()
         else:
             data_loss = (per_row * weight).sum() / weight.sum().clamp_min(1e-12)
-        return data_loss + self.reg * pen.mean()
+        return data_loss + self._penalty_weight() * pen.mean()
+
+    def _penalty_weight(self):
+        return self.reg
 
     def _postprocess_predictions(self, pred):
         if self._explicit():  # ratings beyond the training range only add error
