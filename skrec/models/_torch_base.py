@@ -353,12 +353,10 @@ class TorchRecommender(BaseRecommender):
                 snapshot = None
             val_batches = None
             if val_rows is not None:
-                val_t = _to_tensors(val_rows, device)
-                n_val = _batch_len(val_t)
+                # Drawn once (negatives included), so epochs are compared on the same data.
                 val_batches = [
-                    self._prepare_batch({k: v[s : s + self.batch_size] for k, v in val_t.items()},
-                                        generator)
-                    for s in range(0, n_val, self.batch_size)
+                    self._prepare_batch(batch, generator)
+                    for batch in self._make_batches(_to_tensors(val_rows, device), generator)
                 ]
             try:
                 self._train(module, rows, val_batches, generator, warm)
