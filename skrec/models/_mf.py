@@ -447,7 +447,9 @@ class MF(_FactorizationBase):
             q_all = m.item_factors.weight
             if m.item_feature_proj is not None:
                 q_all = q_all + m.item_feature_proj(m.item_features)
-            base = m.global_mean + (m.item_bias.weight[:, 0] if m.biases else 0.0)
+            base = m.global_mean.expand(m.n_items).clone()
+            if m.biases:
+                base = base + m.item_bias.weight[:, 0]
             if m.n_time_bins:
                 table = m.item_time_bias.weight.view(m.n_items, m.n_time_bins)
                 base = base + table[:, -1]
