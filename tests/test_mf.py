@@ -32,7 +32,7 @@ def _recall(model, test, k=10):
     items, _ = model.recommend(users, k=k)
     truth = test.groupby("user")["item"].apply(set)
     return float(np.mean([len(truth[u] & set(row)) / len(truth[u]) for u, row in
-                          zip(users, items)]))
+                          zip(users, items, strict=True)]))
 
 
 @pytest.mark.parametrize(
@@ -144,7 +144,7 @@ def test_side_features_enter_the_factors():
     m = est.module_
     assert m.item_feature_proj.weight.shape == (4, 2)
     assert m.user_feature_proj.weight.shape == (4, 1)
-    assert float(m.item_feature_proj.weight.abs().sum()) > 0
+    assert float(m.item_feature_proj.weight.detach().abs().sum()) > 0
     plain = est.module_.item_factors.weight.detach().numpy()
     assert not np.allclose(est.item_factors_, plain)
     assert np.isfinite(est.predict(X)).all()
