@@ -178,6 +178,8 @@ def test_pickle_stores_cpu_copy(ratings):
     assert stored is not est.module_
     assert all(p.device.type == "cpu" for p in stored.parameters())
     assert stored.user_factors.weight.data_ptr() != est.module_.user_factors.weight.data_ptr()
+    implicit = _mf(loss="bce").fit(X)
+    assert implicit.__getstate__()["_sampler"].probs.device.type == "cpu"
     back = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(back.predict(X), est.predict(X))
 

@@ -119,6 +119,13 @@ class NegativeSampler:
         self._cdf = torch.cumsum(p, 0).to(device)
         self._cdf[-1] = 1.0
 
+    def to(self, device):
+        """A copy of the sampler with its tensors on ``device``."""
+        out = copy.copy(self)
+        out.probs = self.probs.to(device)
+        out._cdf = self._cdf.to(device)
+        return out
+
     def sample(self, shape, generator):
         """Item indices of the given shape (sampling with replacement)."""
         device = self._cdf.device
@@ -501,9 +508,11 @@ class TorchRecommender(BaseRecommender):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(
             self.__dict__)
         state = dict(state)
-        module = state.get("module_")
-        if module is not None:
-            state["module_"] = _cpu_copy(module)
+        for key, value in state.items():  # every tensor goes to the CPU
+            if isinstance(value, torch.nn.Module):
+                state[key] = _cpu_copy(value)
+            elif isinstance(value, (torch.Tensor, NegativeSampler)):
+                state[key] = value.to("cpu")
         return state
 
     def __setstate__(self, state):
@@ -519,8 +528,13 @@ class TorchRecommender(BaseRecommender):
             super().__setstate__(state)
         else:  # pragma: no cover
             self.__dict__.update(state)
-        if getattr(self, "module_", None) is not None and getattr(self, "device_", None):
-            self.module_.to(self.device_)
+        device = getattr(self, "device_", None)
+        if device is not None:
+            for key, value in list(self.__dict__.items()):
+                if isinstance(value, torch.nn.Module):
+                    value.to(device)
+                elif isinstance(value, (torch.Tensor, NegativeSampler)):
+                    setattr(self, key, value.to(device))
 
     # ---------------------------------------------------------- scoring
     def _forward_extras(self, user_idx, known):
