@@ -44,8 +44,9 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
 from ..utils._torch import cuda_available, is_cuda_param, resolve_device, seed_from_random_state
+from ._sampling import NegativeSampler, user_holdout_mask
 
-__all__ = ["FunctionalModule", "NegativeSampler", "TorchRecommender"]
+__all__ = ["FunctionalModule", "NegativeSampler", "TorchRecommender", "user_holdout_mask"]
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -80,87 +81,6 @@ class FunctionalModule:
 
     def __getattr__(self, name):
         return getattr(self.module, name)
-
-
-class NegativeSampler:
-    """Draw negative items uniformly or by popularity.
-
-    Parameters
-    ----------
-    n_items : int
-    kind : {"uniform", "popularity"}
-        ``"popularity"`` draws item ``i`` with probability proportional to
-        ``count_i ** exponent`` (word2vec's smoothed unigram distribution).
-    counts : ndarray of shape (n_items,), default=None
-        Interactions per item (required for ``"popularity"``).
-    exponent : float, default=0.75
-    device : torch.device, default=None
-
-    Attributes
-    ----------
-    probs : torch.Tensor of shape (n_items,)
-        The sampling distribution (used by fold-in to take expectations).
-    """
-
-    def __init__(self, n_items, kind="uniform", counts=None, exponent=0.75, device=None):
-        if kind not in ("uniform", "popularity"):
-            raise ValueError(f"sampler must be 'uniform' or 'popularity', got {kind!r}.")
-        self.n_items = int(n_items)
-        self.kind = kind
-        device = torch.device("cpu") if device is None else device
-        if kind == "uniform":
-            p = torch.full((self.n_items,), 1.0 / self.n_items, dtype=torch.float64)
-        else:
-            w = torch.as_tensor(np.asarray(counts, dtype=np.float64)).clamp_min(0) ** exponent
-            if float(w.sum()) <= 0:
-                w = torch.ones(self.n_items, dtype=torch.float64)
-            p = w / w.sum()
-        self.probs = p.to(device=device, dtype=torch.float32)
-        self._cdf = torch.cumsum(p, 0).to(device)
-        self._cdf[-1] = 1.0
-
-    def to(self, device):
-        """A copy of the sampler with its tensors on ``device``."""
-        out = copy.copy(self)
-        out.probs = self.probs.to(device)
-        out._cdf = self._cdf.to(device)
-        return out
-
-    def sample(self, shape, generator):
-        """Item indices of the given shape (sampling with replacement)."""
-        device = self._cdf.device
-        if self.kind == "uniform":
-            return torch.randint(
-                0, self.n_items, shape, generator=generator, device=device
-            )
-        u = torch.rand(shape, generator=generator, device=device, dtype=torch.float64)
-        return torch.searchsorted(self._cdf, u).clamp_max_(self.n_items - 1)
-
-
-def user_holdout_mask(user, fraction, rng):
-    """Boolean mask holding out about ``fraction`` of each user's rows.
-
-    Every user keeps at least one training row; a user with ``n`` rows loses
-    ``floor(fraction * n)`` rows plus one more with probability equal to the
-    fractional part (stochastic rounding), so the held-out share is
-    ``fraction`` on average even for users with few rows.
-    """
-    user = np.asarray(user)
-    n = len(user)
-    mask = np.zeros(n, dtype=bool)
-    if n == 0:
-        return mask
-    order = np.lexsort((rng.random_sample(n), user))  # random order within each user
-    sorted_user = user[order]
-    starts = np.flatnonzero(np.r_[True, sorted_user[1:] != sorted_user[:-1]])
-    counts = np.diff(np.r_[starts, n])
-    want = fraction * counts
-    n_out = np.floor(want).astype(np.int64)
-    n_out += rng.random_sample(len(counts)) < (want - n_out)
-    n_out = np.minimum(n_out, counts - 1)
-    rank = np.arange(n) - np.repeat(starts, counts)
-    mask[order] = rank < np.repeat(n_out, counts)
-    return mask
 
 
 def _to_tensors(rows, device):
