@@ -70,6 +70,17 @@ class FunctionalModule:
     ----------
     module : torch.nn.Module
     params : dict of str to torch.Tensor
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skrec.models._torch_base import FunctionalModule
+    >>> lin = torch.nn.Linear(2, 1, bias=False)
+    >>> f = FunctionalModule(lin, {"weight": torch.tensor([[1.0, 2.0]])})
+    >>> f(torch.tensor([[3.0, 4.0]]))
+    tensor([[11.]])
+    >>> f.in_features
+    2
     """
 
     def __init__(self, module, params):
