@@ -228,6 +228,11 @@ class MF(_FactorizationBase):
         Add time-binned terms; an int sets the number of equal-width time
         bins over the training period (True: 30). Requires a ``timestamp``
         column; ranking uses the latest bin.
+    time_reg : float, default=5.0
+        L2 penalty per interaction on the temporal terms (``b_{i, bin}`` and
+        the drift), which have few interactions each and overfit under the
+        factors' ``reg`` (tuned on MovieLens 100K). Applied only when
+        ``reg > 0``.
     duplicates : {"mean", "last", "first", "sum", "error"}, default="mean"
         What to do with repeated (user, item) pairs for ``loss="mse"``
         (implicit losses keep every row).
@@ -308,13 +313,14 @@ class MF(_FactorizationBase):
         "biases": ["boolean"],
         "side_features": ["boolean"],
         "temporal": ["boolean", Interval(numbers.Integral, 1, None, closed="left")],
+        "time_reg": [Interval(numbers.Real, 0, None, closed="left")],
         "init_std": [Interval(numbers.Real, 0, None, closed="neither")],
     }
     _module_inputs = ("user_x", "time")
 
     def __init__(self, n_factors=32, *, loss="mse", biases=True, reg=0.1, n_negatives=4,
-                 sampler="uniform", side_features=False, temporal=False, duplicates="mean",
-                 init_std=0.1, max_iter=10, batch_size=8192, lr=0.08, weight_decay=0.0,
+                 sampler="uniform", side_features=False, temporal=False, time_reg=5.0,
+                 duplicates="mean", init_std=0.1, max_iter=10, batch_size=8192, lr=0.08, weight_decay=0.0,
                  optimizer="adam", lr_schedule="linear", early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, tol=1e-4, warm_start=False,
                  device="auto", random_state=None, verbose=0):
@@ -326,6 +332,7 @@ class MF(_FactorizationBase):
         self.sampler = sampler
         self.side_features = side_features
         self.temporal = temporal
+        self.time_reg = time_reg
         self.duplicates = duplicates
         self.init_std = init_std
         self.max_iter = max_iter
@@ -409,6 +416,8 @@ class MF(_FactorizationBase):
             init_std=self.init_std, user_bias=self.loss != "bpr",
             n_user_features=0 if self._user_x is None else self._user_x.shape[1],
             item_features=self._item_x, n_time_bins=self._n_time_bins(),
+            # The loss multiplies every penalty by reg; this makes the time terms' time_reg.
+            time_penalty=self.time_reg / self.reg if self.reg > 0 else 0.0,
         )
 
     def _after_fit(self, data):

@@ -39,10 +39,11 @@ class MFModule(nn.Module):
 
     def __init__(self, n_users, n_items, n_factors, *, biases=True, global_mean=0.0,
                  init_std=0.1, user_bias=True, n_user_features=0, item_features=None,
-                 n_time_bins=0):
+                 n_time_bins=0, time_penalty=1.0):
         super().__init__()
         self.n_items = n_items
         self.n_time_bins = n_time_bins
+        self.time_penalty = time_penalty
         self.user_factors = nn.Embedding(n_users, n_factors)
         self.item_factors = nn.Embedding(n_items, n_factors)
         nn.init.normal_(self.user_factors.weight, 0.0, init_std)
@@ -70,8 +71,10 @@ class MFModule(nn.Module):
             self.item_time_bias = nn.Embedding(n_items * n_time_bins, 1)
             self.user_drift = nn.Embedding(n_users, 1)
             self.time_drift = nn.Embedding(n_time_bins, 1)
-            for emb in (self.item_time_bias, self.user_drift, self.time_drift):
-                nn.init.zeros_(emb.weight)
+            nn.init.zeros_(self.item_time_bias.weight)
+            nn.init.zeros_(self.user_drift.weight)
+            # Not zero: with both factors of m_u * n_t at zero neither would move.
+            nn.init.normal_(self.time_drift.weight, 0.0, init_std)
 
     def _users(self, user, user_x):
         p = self.user_factors(user)
@@ -124,7 +127,7 @@ class MFModule(nn.Module):
             bit = self.item_time_bias(item * self.n_time_bins + t_items).squeeze(-1)
             drift = (self.user_drift(user) * self.time_drift(t)).squeeze(-1)
             scores = scores + bit + (drift if item.dim() == 1 else drift[:, None])
-            pen = pen + _rowsum(bit * bit, item) + drift * drift
+            pen = pen + self.time_penalty * (_rowsum(bit * bit, item) + drift * drift)
         return scores, pen
 
     def _time(self, time, user):
