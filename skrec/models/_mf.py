@@ -320,8 +320,8 @@ class MF(_FactorizationBase):
 
     def __init__(self, n_factors=32, *, loss="mse", biases=True, reg=0.1, n_negatives=4,
                  sampler="uniform", side_features=False, temporal=False, time_reg=5.0,
-                 duplicates="mean", init_std=0.1, max_iter=10, batch_size=8192, lr=0.08, weight_decay=0.0,
-                 optimizer="adam", lr_schedule="linear", early_stopping=False,
+                 duplicates="mean", init_std=0.1, max_iter=10, batch_size=8192, lr=0.08,
+                 weight_decay=0.0, optimizer="adam", lr_schedule="linear", early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, tol=1e-4, warm_start=False,
                  device="auto", random_state=None, verbose=0):
         self.n_factors = n_factors
