@@ -510,19 +510,20 @@ class BPRMF(_FactorizationBase):
     Parameters
     ----------
     n_factors : int, default=64
-    reg : float, default=1e-4
+    reg : float, default=1e-2
         L2 penalty per training triple on the user, positive and negative
         item rows.
-    n_negatives : int, default=1
+    n_negatives : int, default=4
         Negatives per observed interaction (the loss averages over them).
     sampler : {"uniform", "popularity"}, default="uniform"
     biases : bool, default=True
         Whether to learn an item bias.
     init_std : float, default=0.1
-    max_iter : int, default=30
-    batch_size : int, default=1024
-    lr : float, default=0.01
-    weight_decay, optimizer, lr_schedule, early_stopping, validation_fraction, \
+    max_iter : int, default=10
+    batch_size : int, default=4096
+    lr : float, default=0.03
+    lr_schedule : {"constant", "linear"}, default="linear"
+    weight_decay, optimizer, early_stopping, validation_fraction, \
 n_iter_no_change, tol, warm_start, device, random_state, verbose
         The training parameters of every torch model (see :class:`MF`).
 
@@ -542,6 +543,11 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     -----
     Users unseen at fit are folded in by gradient steps on the BPR loss over
     their history, item factors fixed.
+
+    The defaults (Adam, lr 0.03 decayed linearly over 10 epochs, 4 negatives
+    per positive, reg 0.01) reach NDCG@10 of about 0.40 on MovieLens 100K
+    (every rating a positive, per-user 80/20 split) in about 5 s on one CPU
+    thread (``benchmarks/bench_bprmf_ml100k.py``).
 
     References
     ----------
@@ -570,9 +576,9 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     loss = "bpr"
     duplicates = "keep"
 
-    def __init__(self, n_factors=64, *, reg=1e-4, n_negatives=1, sampler="uniform", biases=True,
-                 init_std=0.1, max_iter=30, batch_size=1024, lr=0.01, weight_decay=0.0,
-                 optimizer="adam", lr_schedule="constant", early_stopping=False,
+    def __init__(self, n_factors=64, *, reg=1e-2, n_negatives=4, sampler="uniform", biases=True,
+                 init_std=0.1, max_iter=10, batch_size=4096, lr=0.03, weight_decay=0.0,
+                 optimizer="adam", lr_schedule="linear", early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, tol=1e-4, warm_start=False,
                  device="auto", random_state=None, verbose=0):
         self.n_factors = n_factors

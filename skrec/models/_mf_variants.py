@@ -32,15 +32,16 @@ class MixtureOfTastesMF(_FactorizationBase):
     n_tastes : int, default=3
         Taste vectors per user (1 is plain MF with an item bias).
     loss : {"bpr", "bce"}, default="bpr"
-    reg : float, default=1e-4
+    reg : float, default=1e-2
         L2 penalty per interaction on the rows used.
-    n_negatives : int, default=1
+    n_negatives : int, default=4
     sampler : {"uniform", "popularity"}, default="uniform"
     init_std : float, default=0.1
-    max_iter : int, default=30
-    batch_size : int, default=1024
-    lr : float, default=0.01
-    weight_decay, optimizer, lr_schedule, early_stopping, validation_fraction, \
+    max_iter : int, default=10
+    batch_size : int, default=4096
+    lr : float, default=0.03
+    lr_schedule : {"constant", "linear"}, default="linear"
+    weight_decay, optimizer, early_stopping, validation_fraction, \
 n_iter_no_change, tol, warm_start, device, random_state, verbose
         The training parameters of every torch model (see :class:`MF`).
 
@@ -59,6 +60,10 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     -----
     Users unseen at fit are folded in by gradient steps on the training loss
     over their history, starting from the mean taste and attention vectors.
+
+    With the defaults, NDCG@10 on MovieLens 100K (every rating a positive,
+    per-user 80/20 split) is about 0.38 in about 3 s
+    (``benchmarks/bench_bprmf_ml100k.py``).
 
     References
     ----------
@@ -87,9 +92,9 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     _user_param_names = ("user_tastes.weight", "user_attention.weight")
     duplicates = "keep"
 
-    def __init__(self, n_factors=32, *, n_tastes=3, loss="bpr", reg=1e-4, n_negatives=1,
-                 sampler="uniform", init_std=0.1, max_iter=30, batch_size=1024, lr=0.01,
-                 weight_decay=0.0, optimizer="adam", lr_schedule="constant",
+    def __init__(self, n_factors=32, *, n_tastes=3, loss="bpr", reg=1e-2, n_negatives=4,
+                 sampler="uniform", init_std=0.1, max_iter=10, batch_size=4096, lr=0.03,
+                 weight_decay=0.0, optimizer="adam", lr_schedule="linear",
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, tol=1e-4,
                  warm_start=False, device="auto", random_state=None, verbose=0):
         self.n_factors = n_factors

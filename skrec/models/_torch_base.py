@@ -91,6 +91,8 @@ class FunctionalModule:
         return torch.func.functional_call(self.module, self.params, args, kwargs, strict=False)
 
     def __getattr__(self, name):
+        if name in ("module", "params"):  # not set yet (copy, unpickling)
+            raise AttributeError(name)
         return getattr(self.module, name)
 
 
