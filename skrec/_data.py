@@ -188,8 +188,8 @@ def check_target(y, n_rows, *, required=False, name="y"):
     if y is None:
         if required:
             raise ValueError(
-                f"This estimator learns from explicit feedback and requires {name} (one rating "
-                "per interaction); got None."
+                f"This estimator learns from explicit feedback: it requires {name} to be passed, "
+                f"but the target {name} is None. Pass one rating per interaction."
             )
         return None
     if sp.issparse(y):

@@ -302,8 +302,12 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             feats = None
             if table.features is not None:
                 feats = table.features.iloc[np.flatnonzero(known)].reset_index(drop=True)
+            kwargs = {}
+            if tags.requires_timestamp:  # time-aware models read each row's timestamp
+                kwargs["timestamp"] = table.timestamp[known]
             out[known] = np.asarray(
-                self._predict_pairs(u[known], i[known], features=feats), dtype=np.float64
+                self._predict_pairs(u[known], i[known], features=feats, **kwargs),
+                dtype=np.float64,
             )
         return out
 

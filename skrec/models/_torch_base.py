@@ -1,0 +1,566 @@
+"""The shared training engine of every torch recommender.
+
+:class:`TorchRecommender` owns the one training loop of skrec (mini-batches,
+optimizer, seeding, early stopping on a per-user holdout, best-weights
+restore, ``history_``, progress bar), pickling with CPU weights, catalog
+scoring in user batches and a generic gradient fold-in. A model supplies its
+maths through small hooks:
+
+``_build_module(data) -> nn.Module``
+    the private module (see :mod:`skrec.models._modules`), stored as
+    ``module_``;
+``_batch_loss(module, batch) -> scalar tensor``
+    the loss of one mini-batch. It may read parameters **only by calling
+    ``module(...)``**, so that a wrapper can call it on other parameters
+    through :func:`torch.func.functional_call` (see :class:`FunctionalModule`),
+    as the MAML wrapper does;
+``_training_rows(data) -> dict of arrays`` (optional)
+    one entry per training example (default: the interaction rows);
+``_make_batches(rows, generator)`` (optional)
+    an iterator of batch dicts (default: shuffled slices of the rows);
+``_prepare_batch(batch, generator)`` (optional)
+    randomness added to a batch outside the loss (negative samples,
+    reparameterization noise), drawn from the local generator.
+
+Modules used with the default scoring follow one protocol:
+``module(user, item=None, **extras)`` returns ``(scores, penalty)``, scores of
+the (user, item) pairs, or of the whole catalog ``(n_users, n_items)`` when
+``item`` is None. User-specific parameters are listed by name in the
+estimator's ``_user_param_names`` so that fold-in and meta-learning can
+replace them.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import BaseRecommender, RecommenderTags
+from ..utils._compat import Interval, StrOptions
+from ..utils._torch import cuda_available, is_cuda_param, resolve_device, seed_from_random_state
+from ._sampling import NegativeSampler, user_holdout_mask
+
+__all__ = ["FunctionalModule", "NegativeSampler", "TorchRecommender", "user_holdout_mask"]
+
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "adagrad": torch.optim.Adagrad,
+}
+
+
+# --------------------------------------------------------------- helpers
+class FunctionalModule:
+    """Call a module with other parameters, through :func:`torch.func.functional_call`.
+
+    ``FunctionalModule(module, params)(*args)`` is ``module(*args)`` with the
+    tensors of ``params`` (a ``{name: tensor}`` dict, possibly partial) in
+    place of the module's own. Non-tensor attributes are read from the
+    module. Pass it to an estimator's ``_batch_loss`` to evaluate the loss at
+    other parameters (fold-in, MAML inner steps).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    params : dict of str to torch.Tensor
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skrec.models._torch_base import FunctionalModule
+    >>> lin = torch.nn.Linear(2, 1, bias=False)
+    >>> f = FunctionalModule(lin, {"weight": torch.tensor([[1.0, 2.0]])})
+    >>> f(torch.tensor([[3.0, 4.0]]))
+    tensor([[11.]])
+    >>> f.in_features
+    2
+    """
+
+    def __init__(self, module, params):
+        self.module = module
+        self.params = params
+
+    def __call__(self, *args, **kwargs):
+        return torch.func.functional_call(self.module, self.params, args, kwargs, strict=False)
+
+    def __getattr__(self, name):
+        if name in ("module", "params"):  # not set yet (copy, unpickling)
+            raise AttributeError(name)
+        return getattr(self.module, name)
+
+
+def _to_tensors(rows, device):
+    out = {}
+    for key, value in rows.items():
+        if isinstance(value, torch.Tensor):
+            out[key] = value.to(device)
+            continue
+        arr = np.asarray(value)
+        dtype = torch.long if np.issubdtype(arr.dtype, np.integer) else torch.float32
+        out[key] = torch.as_tensor(arr, dtype=dtype, device=device)
+    return out
+
+
+def _batch_len(batch):
+    return int(next(iter(batch.values())).shape[0])
+
+
+def _cpu_copy(module):
+    """A copy of ``module`` with every tensor on the CPU, without a device-side copy."""
+    memo = {}
+    for t in list(module.parameters()) + list(module.buffers()):
+        cpu = t.detach().to("cpu", copy=True)
+        memo[id(t)] = torch.nn.Parameter(cpu, t.requires_grad) if isinstance(
+            t, torch.nn.Parameter
+        ) else cpu
+    return copy.deepcopy(module, memo)
+
+
+# ---------------------------------------------------------------- engine
+class TorchRecommender(BaseRecommender):
+    """Base class of the torch recommenders: the common parameters and the loop.
+
+    Not used directly: subclasses define the model through the hooks listed
+    in the module docstring and add their own parameters to
+    ``_parameter_constraints``.
+
+    Parameters
+    ----------
+    max_iter : int
+        Number of epochs (passes over the training rows) per call to ``fit``.
+    batch_size : int
+        Training rows per mini-batch.
+    lr : float
+        Learning rate of the optimizer.
+    weight_decay : float, default=0.0
+        Decoupled or L2 weight decay passed to the optimizer (on every
+        parameter at every step; models also have a per-row ``reg``).
+    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
+    lr_schedule : {"constant", "linear"}
+        Learning rate over the epochs of one fit: constant, or decayed
+        linearly towards zero (often as good in far fewer epochs).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of each user's rows, monitor the loss
+        on them and restore the weights of the best epoch. When False, the loop
+        stops once the training loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs.
+    validation_fraction : float in (0, 1), default=0.1
+    n_iter_no_change : int, default=5
+    tol : float, default=1e-4
+        Minimum decrease of the monitored loss that counts as an improvement.
+    warm_start : bool, default=False
+        Continue from the fitted weights when refitting on the same ids.
+    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available. Resolved into ``device_`` at fit.
+        With CUDA, use ``n_jobs=1`` in searches.
+    random_state : int, RandomState instance or None, default=None
+        Seeds a local :class:`torch.Generator`; the global RNGs are untouched,
+        and the same seed gives the same model on the CPU.
+    verbose : int, default=0
+        Show a progress bar over epochs when positive.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The fitted network, on ``device_``.
+    device_ : torch.device
+    history_ : list of dict
+        One dict per epoch: ``epoch``, ``train_loss``, ``val_loss`` (None
+        without early stopping), ``time`` (seconds).
+    n_iter_ : int
+        Epochs run (accumulated over warm-started fits).
+    best_epoch_ : int
+        Epoch whose weights were kept (the last one without early stopping).
+    """
+
+    _parameter_constraints: dict = {
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS))],
+        "lr_schedule": [StrOptions({"constant", "linear"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "device": [str, torch.device, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: Names of user-specific parameters (rows indexed by internal user code).
+    _user_param_names: tuple = ()
+    #: Adam steps and learning rate of the generic gradient fold-in.
+    _fold_in_steps = 100
+    _fold_in_lr = 0.05
+
+    # ------------------------------------------------------------ tags
+    def __skrec_tags__(self):
+        return RecommenderTags(torch=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            tags.non_deterministic = is_cuda_param(self.device)
+        except Exception:  # pragma: no cover - invalid device: reported at fit
+            pass
+        return tags
+
+    # ----------------------------------------------------------- hooks
+    def _build_module(self, data):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _batch_loss(self, module, batch):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _training_rows(self, data):
+        """Per-example arrays for the loop (default: the interaction rows)."""
+        rows = {"user": data.user, "item": data.item}
+        if data.y is not None:
+            rows["y"] = data.y
+        if data.sample_weight is not None:
+            rows["weight"] = data.sample_weight
+        return rows
+
+    def _make_batches(self, rows, generator):
+        """Shuffled mini-batches of ``rows`` (a dict of tensors on ``device_``)."""
+        n = _batch_len(rows)
+        perm = torch.randperm(n, generator=generator, device=generator.device)
+        perm = perm.to(self.device_)
+        for start in range(0, n, self.batch_size):
+            idx = perm[start : start + self.batch_size]
+            yield {k: v[idx] for k, v in rows.items()}
+
+    def _prepare_batch(self, batch, generator):
+        """Add random inputs (negatives, noise) to a batch; default: none."""
+        return batch
+
+    def _split_holdout(self, rows, rng):
+        """(train rows, validation rows): a per-user holdout of the rows."""
+        val = user_holdout_mask(rows["user"], self.validation_fraction, rng)
+        if not val.any():
+            raise ValueError(
+                f"early_stopping=True but validation_fraction={self.validation_fraction} holds "
+                "out no row (every user has a single interaction or too few); raise "
+                "validation_fraction or set early_stopping=False."
+            )
+        return ({k: np.asarray(v)[~val] for k, v in rows.items()},
+                {k: np.asarray(v)[val] for k, v in rows.items()})
+
+    def _prepare_fit(self, data):
+        """Called first in fit, after ``device_`` is set (fitted arrays, samplers)."""
+
+    def _after_fit(self, data):
+        """Called once after training (e.g. to expose factors as arrays)."""
+
+    # ------------------------------------------------------------ loop
+    def _seed_and_device(self):
+        self.device_ = resolve_device(self.device)
+        return seed_from_random_state(self.random_state)
+
+    def _fit(self, data):
+        seed = self._seed_and_device()
+        device = self.device_
+        np_rng = np.random.RandomState(seed % (2**32))
+        generator = torch.Generator(device=device)
+        generator.manual_seed(seed)
+
+        self._prepare_fit(data)
+        rows = self._training_rows(data)
+        val_rows = None
+        if self.early_stopping:
+            rows, val_rows = self._split_holdout(rows, np_rng)
+        rows = _to_tensors(rows, device)
+
+        warm = self._can_warm_start()
+        fork_devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)  # only inside the fork: module init, dropout
+            if warm:
+                module = self.module_
+                snapshot = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            else:
+                module = self._build_module(data).to(device)
+                snapshot = None
+            val_batches = None
+            if val_rows is not None:
+                # Drawn once (negatives included), so epochs are compared on the same data.
+                val_batches = [
+                    self._prepare_batch(batch, generator)
+                    for batch in self._make_batches(_to_tensors(val_rows, device), generator)
+                ]
+            try:
+                self._train(module, rows, val_batches, generator, warm)
+            except FloatingPointError:
+                if snapshot is not None:  # leave the warm-started model as it was
+                    module.load_state_dict(snapshot)
+                raise
+        self.module_ = module
+        self._fitted_ids = (self.user_ids_.copy(), self.item_ids_.copy())
+        self._after_fit(data)
+        return self
+
+    def _can_warm_start(self):
+        if not self.warm_start or not hasattr(self, "module_"):
+            return False
+        prev = getattr(self, "_fitted_ids", None)
+        same = (
+            prev is not None
+            and len(prev[0]) == len(self.user_ids_)
+            and len(prev[1]) == len(self.item_ids_)
+            and np.array_equal(prev[0], self.user_ids_)
+            and np.array_equal(prev[1], self.item_ids_)
+        )
+        if not same:
+            warnings.warn(
+                "warm_start=True but the users or items differ from the previous fit; "
+                "training a new model from scratch.",
+                UserWarning,
+            )
+            return False
+        self.module_.to(self.device_)
+        return True
+
+    def _make_optimizer(self, module):
+        cls = _OPTIMIZERS[self.optimizer]
+        return cls(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+    def _make_scheduler(self, optimizer):
+        """A per-epoch learning-rate scheduler, or None.
+
+        Reads the model's ``lr_schedule`` parameter when it has one:
+        ``"linear"`` decays the rate linearly from ``lr`` to ``lr / max_iter``
+        over the epochs of one ``fit``; ``"constant"`` keeps it.
+        """
+        schedule = getattr(self, "lr_schedule", "constant")
+        if schedule == "linear":
+            n = self.max_iter
+            return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: max(0.0, 1.0 - e / n))
+        return None
+
+    def _train(self, module, rows, val_batches, generator, warm):
+        opt = self._make_optimizer(module)
+        scheduler = self._make_scheduler(opt)
+        if not warm or not hasattr(self, "history_"):
+            self.history_ = []
+            self.n_iter_ = 0
+        monitor_val = val_batches is not None
+        best = np.inf
+        best_state = None
+        best_epoch = self.n_iter_
+        stall = 0
+        epochs = range(self.max_iter)
+        bar = None
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(epochs, desc=type(self).__name__, unit="epoch")
+            epochs = bar
+        try:
+            for _ in epochs:
+                t0 = time.perf_counter()
+                module.train()
+                total = torch.zeros((), dtype=torch.float64, device=self.device_)
+                count = 0
+                for batch in self._make_batches(rows, generator):
+                    batch = self._prepare_batch(batch, generator)
+                    loss = self._batch_loss(module, batch)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    n_b = _batch_len(batch)
+                    total += loss.detach().double() * n_b
+                    count += n_b
+                if scheduler is not None:
+                    scheduler.step()
+                train_loss = float(total) / max(count, 1)
+                self._check_finite(train_loss, "training")
+                val_loss = None
+                if monitor_val:
+                    val_loss = self._validation_loss(module, val_batches)
+                    self._check_finite(val_loss, "validation")
+                self.n_iter_ += 1
+                self.history_.append(
+                    {"epoch": self.n_iter_, "train_loss": train_loss, "val_loss": val_loss,
+                     "time": time.perf_counter() - t0}
+                )
+                if bar is not None:
+                    bar.set_postfix(train_loss=f"{train_loss:.4g}",
+                                    **({} if val_loss is None else {"val_loss": f"{val_loss:.4g}"}))
+                current = val_loss if monitor_val else train_loss
+                if current < best - self.tol:
+                    stall = 0
+                else:
+                    stall += 1
+                if current < best:
+                    best = current
+                    best_epoch = self.n_iter_
+                    if monitor_val:
+                        best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                if stall >= self.n_iter_no_change:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        if monitor_val and best_state is not None:
+            module.load_state_dict(best_state)
+        else:
+            best_epoch = self.n_iter_
+        self.best_epoch_ = best_epoch
+        module.eval()
+
+    def _validation_loss(self, module, batches):
+        module.eval()
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for batch in batches:
+                n_b = _batch_len(batch)
+                total += float(self._batch_loss(module, batch)) * n_b
+                count += n_b
+        return total / max(count, 1)
+
+    def _check_finite(self, value, what):
+        if not np.isfinite(value):
+            raise FloatingPointError(
+                f"The {what} loss of {type(self).__name__} became {value} at epoch "
+                f"{getattr(self, 'n_iter_', 0) + 1}: the optimisation diverged. Use a lower "
+                f"learning rate (lr={self.lr} now), a larger reg, or standardise the targets."
+            )
+
+    # --------------------------------------------------------- pickling
+    def __getstate__(self):
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(
+            self.__dict__)
+        state = dict(state)
+        for key, value in state.items():  # every tensor goes to the CPU
+            if isinstance(value, torch.nn.Module):
+                state[key] = _cpu_copy(value)
+            elif isinstance(value, (torch.Tensor, NegativeSampler)):
+                state[key] = value.to("cpu")
+        return state
+
+    def __setstate__(self, state):
+        device = state.get("device_")
+        if device is not None and torch.device(device).type == "cuda" and not cuda_available():
+            warnings.warn(
+                f"This {type(self).__name__} was trained on {device}, but CUDA is not available "
+                "here; it is loaded on the CPU (device_ is now 'cpu').",
+                UserWarning,
+            )
+            state["device_"] = torch.device("cpu")
+        if hasattr(super(), "__setstate__"):
+            super().__setstate__(state)
+        else:  # pragma: no cover
+            self.__dict__.update(state)
+        device = getattr(self, "device_", None)
+        if device is not None:
+            for key, value in list(self.__dict__.items()):
+                if isinstance(value, torch.nn.Module):
+                    value.to(device)
+                elif isinstance(value, (torch.Tensor, NegativeSampler)):
+                    setattr(self, key, value.to(device))
+
+    # ---------------------------------------------------------- scoring
+    def _forward_extras(self, user_idx, known):
+        """Extra keyword inputs of ``module(user, item, ...)`` at scoring time."""
+        return {}
+
+    def _history_rows(self, history):
+        """Training-like rows of a batch of users' histories (user = row position)."""
+        coo = history.tocoo()
+        rows = {"user": coo.row.astype(np.int64), "item": coo.col.astype(np.int64)}
+        if self.__skrec_tags__().feedback == "explicit":
+            rows["y"] = coo.data.astype(np.float64)
+        return rows
+
+    def _fold_in_params(self, history):
+        """New user parameters for the users of ``history`` (gradient fold-in).
+
+        Each listed user parameter gets fresh rows initialised at the mean of
+        the trained rows (a shared initialisation), then ``_fold_in_steps``
+        Adam steps on the model's own loss over the history, item parameters
+        fixed. Deterministic: its randomness comes from a generator seeded by
+        ``random_state``.
+        """
+        module = self.module_
+        params = dict(module.named_parameters())
+        n_new = history.shape[0]
+        new = {
+            name: params[name].detach().mean(0, keepdim=True).repeat(
+                n_new, *([1] * (params[name].dim() - 1))).clone().requires_grad_(True)
+            for name in self._user_param_names
+        }
+        rows = _to_tensors(self._history_rows(history), self.device_)
+        generator = torch.Generator(device=self.device_)
+        rs = self.random_state
+        generator.manual_seed(seed_from_random_state(rs) if isinstance(rs, numbers.Integral) else 0)
+        opt = torch.optim.Adam(list(new.values()), lr=self._fold_in_lr)
+        func = FunctionalModule(module, new)
+        was_training = module.training
+        module.eval()
+        with torch.enable_grad():
+            for _ in range(self._fold_in_steps):
+                batch = self._prepare_batch(dict(rows), generator)
+                loss = self._batch_loss(func, batch)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+        module.train(was_training)
+        return {k: v.detach() for k, v in new.items()}
+
+    def _score_items(self, user_idx, history, item_idx):
+        check_is_fitted(self, "module_")
+        module = self.module_
+        module.eval()
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        known = user_idx >= 0
+        with torch.no_grad():
+            users = torch.as_tensor(np.where(known, user_idx, 0), device=self.device_)
+            extras = self._forward_extras(user_idx, known)
+            scores, _ = module(users, None, **extras)
+            if not known.all():
+                unk = np.flatnonzero(~known)
+                new = self._fold_in_params(history[unk])
+                pos = torch.arange(len(unk), device=self.device_)
+                sub_extras = self._forward_extras(user_idx[unk], known[unk])
+                part, _ = FunctionalModule(module, new)(pos, None, **sub_extras)
+                scores[torch.as_tensor(unk, device=self.device_)] = part
+        if item_idx is not None:
+            scores = scores[:, torch.as_tensor(item_idx, device=self.device_)]
+        return scores
+
+    def _predict_pairs(self, user_idx, item_idx, features=None, timestamp=None):
+        check_is_fitted(self, "module_")
+        module = self.module_
+        module.eval()
+        out = np.empty(len(user_idx), dtype=np.float64)
+        step = 1 << 16
+        with torch.no_grad():
+            for s in range(0, len(user_idx), step):
+                u = np.asarray(user_idx[s : s + step], dtype=np.int64)
+                i = np.asarray(item_idx[s : s + step], dtype=np.int64)
+                extras = self._pair_extras(u, i, features, timestamp, s)
+                pred, _ = module(torch.as_tensor(u, device=self.device_),
+                                 torch.as_tensor(i, device=self.device_), **extras)
+                out[s : s + len(u)] = pred.double().cpu().numpy()
+        return self._postprocess_predictions(out)
+
+    def _pair_extras(self, user_idx, item_idx, features, timestamp, offset):
+        """Extra keyword inputs of ``module(user, item, ...)`` at predict time.
+
+        ``features`` and ``timestamp`` are aligned with the whole request;
+        this chunk starts at row ``offset``.
+        """
+        return self._forward_extras(user_idx, np.ones(len(user_idx), bool))
+
+    def _postprocess_predictions(self, pred):
+        return pred
