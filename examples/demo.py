@@ -36,12 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_PARAMS = {
     "ItemKNN": {"n_neighbors": 100},
     "UserKNN": {"n_neighbors": 50},
-    "MF": {"loss": "bce", "n_factors": 32, "max_iter": 20, "device": "cpu", "random_state": 0},
-    "BPRMF": {"n_factors": 32, "max_iter": 20, "device": "cpu", "random_state": 0},
-    "MixtureOfTastesMF": {"n_factors": 32, "max_iter": 20, "device": "cpu", "random_state": 0},
-    "VariationalMF": {"n_factors": 32, "max_iter": 20, "device": "cpu", "random_state": 0},
-    "ALS": {"n_factors": 32, "max_iter": 10, "device": "cpu", "random_state": 0},
-    "EASE": {"reg": 200.0, "device": "cpu"},
+    "MF": {"loss": "bce", "reg": 1e-3, "random_state": 0},
+    "BPRMF": {"random_state": 0},
+    "MixtureOfTastesMF": {"random_state": 0},
+    "VariationalMF": {"loss": "bce", "random_state": 0},
+    "ALS": {"random_state": 0},
+    "EASE": {"reg": 200.0},
 }
 
 
