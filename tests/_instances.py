@@ -9,12 +9,26 @@ import importlib
 import inspect
 
 # Settings that make each estimator fit in well under a second in the checks.
-FAST_PARAMS = {}
+FAST_PARAMS = {
+    "ALS": {"n_factors": 8, "max_iter": 5, "device": "cpu"},
+    "EASE": {"reg": 10.0, "device": "cpu"},
+}
 
 # {class name: {check name: reason}}: checks expected to fail, with the reason.
 EXPECTED_FAILED = {
     "Popularity": {
         "check_beats_popularity": "it is the popularity baseline itself",
+    },
+}
+
+
+# {class name: {scikit-learn check name: reason}}: scikit-learn checks expected to fail.
+SKLEARN_EXPECTED_FAILED = {
+    "ALS": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "dropping zero-weight rows changes the order of first appearance of ids, hence "
+            "the random initial factors, and a non-convex ALS fit agrees only to ~1e-4"
+        ),
     },
 }
 
@@ -42,3 +56,7 @@ def instances():
 
 def expected_failed(estimator):
     return EXPECTED_FAILED.get(type(estimator).__name__, {})
+
+
+def sklearn_expected_failed(estimator):
+    return SKLEARN_EXPECTED_FAILED.get(type(estimator).__name__, {})

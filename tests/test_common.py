@@ -5,7 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks as sk_paramet
 
 from skrec.utils.estimator_checks import parametrize_with_checks
 
-from ._instances import expected_failed, instances, public_estimators
+from ._instances import expected_failed, instances, public_estimators, sklearn_expected_failed
 
 # scikit-learn checks that cannot apply to a recommender, with the reason.
 SKLEARN_EXPECTED_FAILED = {
@@ -44,7 +44,7 @@ def test_recommender_checks(estimator, check):
 
 
 def _sklearn_expected(estimator):
-    return dict(SKLEARN_EXPECTED_FAILED)
+    return {**SKLEARN_EXPECTED_FAILED, **sklearn_expected_failed(estimator)}
 
 
 @sk_parametrize(instances(), expected_failed_checks=_sklearn_expected, legacy=True)
