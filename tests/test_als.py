@@ -299,3 +299,13 @@ def test_cuda_matches_cpu(tiny, solver):
     np.testing.assert_allclose(gpu.score_items([0, 1]), cpu.score_items([0, 1]), rtol=1e-6)
     again = pickle.loads(pickle.dumps(gpu))
     np.testing.assert_allclose(again.score_items([0, 1]), cpu.score_items([0, 1]), rtol=1e-6)
+
+
+def test_explicit_sample_weight_scales_the_loss(tiny):
+    # sum w (r - x.y)^2 + reg |x|^2 with w = 2 is the unweighted problem with reg / 2.
+    X, y = _table(tiny[0])
+    kw = dict(feedback="explicit", solver="cholesky", max_iter=5, dtype="float64",
+              device="cpu", random_state=0)
+    a = ALS(2, reg=0.4, **kw).fit(X, y, sample_weight=np.full(len(y), 2.0))
+    b = ALS(2, reg=0.2, **kw).fit(X, y)
+    np.testing.assert_allclose(a.user_factors_, b.user_factors_, rtol=1e-9, atol=1e-12)

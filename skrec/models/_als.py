@@ -41,7 +41,7 @@ def _csr_tensor(indptr, indices, values, shape, device):
         )
 
 
-def _weights(values, feedback, alpha, sample_weight=None):
+def _weights(values, feedback, alpha, sample_weight=None, dtype=np.float64):
     """Per-entry (w, b) for the normal equations from stored values ``r``.
 
     Implicit (Hu et al. 2008): confidence ``c = 1 + alpha * r``, preference
@@ -49,13 +49,14 @@ def _weights(values, feedback, alpha, sample_weight=None):
     and its right-hand side ``Y^T C p``, so ``w = c - 1`` and ``b = c p``.
     Explicit: ridge over observed entries, ``w`` the weight and ``b = w r``.
     """
-    values = np.asarray(values, dtype=np.float64)
+    values = np.asarray(values, dtype=dtype)
     if feedback == "implicit":
-        w = alpha * values
-        b = (1.0 + w) * (values > 0)
-    else:
-        w = np.ones_like(values) if sample_weight is None else sample_weight
-        b = w * values
+        with np.errstate(over="ignore"):  # an overflow is reported as divergence later
+            w = values * dtype(alpha)
+            b = (w + dtype(1.0)) * (values > 0)
+        return w, b
+    w = np.ones_like(values) if sample_weight is None else sample_weight.astype(dtype)
+    b = w * values
     return w, b
 
 
@@ -67,18 +68,12 @@ class _Side:
 
         self.shape = matrix.shape
         self.indptr = np.asarray(matrix.indptr, dtype=np.int64)
-        self.indices = np.asarray(matrix.indices, dtype=np.int64)
-        self.lengths = np.diff(self.indptr)
-        self.device = device
+        self.indices = matrix.indices  # int32 from scipy; kept for the exact solver
         tw = torch.from_numpy(np.asarray(w)).to(device=device, dtype=dtype)
-        tb = torch.from_numpy(np.asarray(b)).to(device=device, dtype=dtype)
         self.w = tw
-        self.b_matrix = _csr_tensor(self.indptr, self.indices, tb, self.shape, device)
-        self.pattern = _csr_tensor(
-            self.indptr, self.indices, torch.zeros_like(tw), self.shape, device
-        )
-        self.w_values = tw
-        self.b_values = tb
+        self.b_values = torch.from_numpy(np.asarray(b)).to(device=device, dtype=dtype)
+        # The pattern's values are never read (SDDMM with beta=0): share w's storage.
+        self.pattern = _csr_tensor(self.indptr, self.indices, tw, self.shape, device)
 
 
 def _conjugate_gradient(side, X, Y, gram0, steps):
@@ -89,14 +84,24 @@ def _conjugate_gradient(side, X, Y, gram0, steps):
     """
     import torch
 
-    def matvec(P):
-        s = torch.sparse.sampled_addmm(side.pattern, P, Y.T, beta=0.0)
-        s.values().mul_(side.w)
-        return P @ gram0 + torch.sparse.mm(s, Y)
+    crow, col = side.pattern.crow_indices(), side.pattern.col_indices()
 
-    rhs = torch.sparse.mm(side.b_matrix, Y)
+    def spmm(vals):
+        # Rebuilt on the pattern's own (int32) indices: SDDMM returns int64 ones,
+        # with which the SpMM is slower on the CPU.
+        S = torch.sparse_csr_tensor(crow, col, vals, size=side.shape, check_invariants=False)
+        return torch.sparse.mm(S, Y)
+
+    def sddmm(P):
+        return torch.sparse.sampled_addmm(side.pattern, P, Y.T, beta=0.0).values()
+
+    def matvec(P):
+        return torch.addmm(spmm(sddmm(P).mul_(side.w)), P, gram0)
+
     x = X.clone()
-    r = rhs - matvec(x)
+    # r = b - A x in one SDDMM + SpMM: (b - W o (x Y^T)) Y - x gram0.
+    r = torch.addmm(spmm(torch.addcmul(side.b_values, sddmm(x), side.w, value=-1.0)), x, gram0,
+                    alpha=-1.0)
     p = r.clone()
     rs = (r * r).sum(1, keepdim=True)
     zero = torch.zeros((), dtype=X.dtype, device=X.device)
@@ -150,7 +155,7 @@ def _exact_solve(indptr, indices, w, b, Y, gram0, rows=None):
     order = np.argsort(-lengths, kind="stable")  # longest first: a block's first row is its longest
     Y_pad = torch.cat([Y, torch.zeros((1, k), dtype=dtype, device=device)])
     pad_col = Y.shape[0]
-    indices_t = torch.from_numpy(np.r_[indices, pad_col]).to(device)
+    indices_t = torch.from_numpy(np.r_[indices, pad_col].astype(np.int64)).to(device)
     w_pad = torch.cat([w, torch.zeros(1, dtype=dtype, device=device)])
     b_pad = torch.cat([b, torch.zeros(1, dtype=dtype, device=device)])
     sentinel = len(indices)  # position of the padding entry in indices_t / w_pad
@@ -364,10 +369,12 @@ class ALS(BaseRecommender):
         sw = None
         if self.feedback == "explicit" and data.sample_weight is not None:
             sw = _aligned(R, data.user, data.item, data.sample_weight)
-        w, b = _weights(R.data, self.feedback, self.alpha, sw)
+        np_dtype = np.float32 if self.dtype == "float32" else np.float64
+        w, b = _weights(R.data, self.feedback, self.alpha, sw, dtype=np_dtype)
         RT, perm = _transpose(R)
         users = _Side(R, w, b, dtype, device)
         items = _Side(RT, w[perm], b[perm], dtype, device)
+        del w, b, perm, RT
 
         gen = torch.Generator(device="cpu").manual_seed(seed_from_random_state(self.random_state))
         k = self.n_factors
@@ -394,7 +401,7 @@ class ALS(BaseRecommender):
         gram0 = self._gram0(Y, eye)
         if self.solver == "cg":
             return _conjugate_gradient(side, X, Y, gram0, self.cg_steps)
-        return _exact_solve(side.indptr, side.indices, side.w_values, side.b_values, Y, gram0)
+        return _exact_solve(side.indptr, side.indices, side.w, side.b_values, Y, gram0)
 
     # ------------------------------------------------------------- scoring
     def _factors(self):
@@ -438,7 +445,8 @@ class ALS(BaseRecommender):
         X, Y = self._factors()
         history = sp.csr_array(history)
         history.sort_indices()
-        w, b = _weights(history.data, self.feedback, self.alpha)
+        np_dtype = np.float32 if Y.dtype == torch.float32 else np.float64
+        w, b = _weights(history.data, self.feedback, self.alpha, dtype=np_dtype)
         eye = torch.eye(Y.shape[1], dtype=Y.dtype, device=Y.device) * self.reg
         return _exact_solve(
             np.asarray(history.indptr, dtype=np.int64),
@@ -475,11 +483,10 @@ class ALS(BaseRecommender):
 
 def _transpose(R):
     """R^T as a CSR structure, and the permutation from R's entries to its entries."""
-    T = sp.csr_array(
-        (np.arange(1, R.nnz + 1, dtype=np.float64), R.indices, R.indptr), shape=R.shape
-    ).T.tocsr()
+    idx = np.int32 if R.nnz < 2**31 - 1 else np.int64
+    T = sp.csr_array((np.arange(R.nnz, dtype=idx), R.indices, R.indptr), shape=R.shape).T.tocsr()
     T.sort_indices()
-    perm = T.data.astype(np.int64) - 1
+    perm = T.data
     T.data = R.data[perm]
     return T, perm
 
