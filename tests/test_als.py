@@ -309,3 +309,16 @@ def test_explicit_sample_weight_scales_the_loss(tiny):
     a = ALS(2, reg=0.4, **kw).fit(X, y, sample_weight=np.full(len(y), 2.0))
     b = ALS(2, reg=0.2, **kw).fit(X, y)
     np.testing.assert_allclose(a.user_factors_, b.user_factors_, rtol=1e-9, atol=1e-12)
+
+
+def test_transposed_item_side_matches(tiny, monkeypatch):
+    """The in-place (transposed) item side of CG gives the same model."""
+    import skrec.models._als as als
+
+    X, y = _table(tiny[0])
+    kw = dict(n_factors=3, max_iter=4, dtype="float64", device="cpu", random_state=0)
+    ref = ALS(**kw).fit(X, y)
+    monkeypatch.setattr(als, "_CACHE_BYTES", 0)
+    got = ALS(**kw).fit(X, y)
+    np.testing.assert_allclose(got.item_factors_, ref.item_factors_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got.user_factors_, ref.user_factors_, rtol=1e-10, atol=1e-12)

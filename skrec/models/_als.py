@@ -14,6 +14,9 @@ from ..utils._torch import is_cuda_param, resolve_device, seed_from_random_state
 
 __all__ = ["ALS"]
 
+#: Size of the user factors above which the item side of CG on the CPU reads
+#: the users' CSR in place (see _TransposedSide) instead of a transposed copy.
+_CACHE_BYTES = 8 * 2**20
 #: Upper bound on the gathered (users x items x factors) elements per block
 #: of the exact solver.
 _BLOCK_ELEMENTS = 2**22
@@ -67,6 +70,7 @@ class _Side:
         import torch
 
         self.shape = matrix.shape
+        self.matrix = matrix  # scipy CSR (structure only is read)
         self.indptr = np.asarray(matrix.indptr, dtype=np.int64)
         self.indices = matrix.indices  # int32 from scipy; kept for the exact solver
         tw = torch.from_numpy(np.asarray(w)).to(device=device, dtype=dtype)
@@ -74,6 +78,51 @@ class _Side:
         self.b_values = torch.from_numpy(np.asarray(b)).to(device=device, dtype=dtype)
         # The pattern's values are never read (SDDMM with beta=0): share w's storage.
         self.pattern = _csr_tensor(self.indptr, self.indices, tw, self.shape, device)
+
+    def sddmm(self, P, Q):
+        """Values of ``P Q^T`` on the pattern, in CSR order."""
+        import torch
+
+        return torch.sparse.sampled_addmm(self.pattern, P, Q.T, beta=0.0).values()
+
+    def spmm(self, vals, Q):
+        """``S Q`` for the CSR matrix ``S`` with the pattern and values ``vals``."""
+        import torch
+
+        # Rebuilt on the pattern's own (int32) indices: SDDMM returns int64 ones,
+        # with which the SpMM is slower on the CPU.
+        S = torch.sparse_csr_tensor(
+            self.pattern.crow_indices(), self.pattern.col_indices(), vals,
+            size=self.shape, check_invariants=False,
+        )
+        return torch.sparse.mm(S, Q)
+
+
+class _TransposedSide:
+    """The other side of a :class:`_Side`, without a transposed copy (CPU only).
+
+    Values stay in the order of the other side's CSR. The SpMM ``S^T Q`` runs
+    as scipy's CSC product, which walks the other side's rows and scatters
+    into the (small) output: when ``Q`` is too large for the caches this is
+    several times faster than torch's CSR SpMM over the transposed pattern,
+    and it halves the memory.
+    """
+
+    def __init__(self, other):
+        self.other = other
+        self.shape = other.shape[::-1]
+        self.w = other.w
+        self.b_values = other.b_values
+
+    def sddmm(self, P, Q):
+        return self.other.sddmm(Q, P)
+
+    def spmm(self, vals, Q):
+        import torch
+
+        m = self.other.matrix
+        S = sp.csr_array((vals.numpy(), m.indices, m.indptr), shape=m.shape)
+        return torch.from_numpy(np.ascontiguousarray(S.T @ Q.numpy()))
 
 
 def _conjugate_gradient(side, X, Y, gram0, steps):
@@ -84,16 +133,11 @@ def _conjugate_gradient(side, X, Y, gram0, steps):
     """
     import torch
 
-    crow, col = side.pattern.crow_indices(), side.pattern.col_indices()
-
     def spmm(vals):
-        # Rebuilt on the pattern's own (int32) indices: SDDMM returns int64 ones,
-        # with which the SpMM is slower on the CPU.
-        S = torch.sparse_csr_tensor(crow, col, vals, size=side.shape, check_invariants=False)
-        return torch.sparse.mm(S, Y)
+        return side.spmm(vals, Y)
 
     def sddmm(P):
-        return torch.sparse.sampled_addmm(side.pattern, P, Y.T, beta=0.0).values()
+        return side.sddmm(P, Y)
 
     def matvec(P):
         return torch.addmm(spmm(sddmm(P).mul_(side.w)), P, gram0)
@@ -371,10 +415,16 @@ class ALS(BaseRecommender):
             sw = _aligned(R, data.user, data.item, data.sample_weight)
         np_dtype = np.float32 if self.dtype == "float32" else np.float64
         w, b = _weights(R.data, self.feedback, self.alpha, sw, dtype=np_dtype)
-        RT, perm = _transpose(R)
         users = _Side(R, w, b, dtype, device)
-        items = _Side(RT, w[perm], b[perm], dtype, device)
-        del w, b, perm, RT
+        itemsize = 4 if self.dtype == "float32" else 8
+        if (device.type == "cpu" and self.solver == "cg"
+                and R.shape[0] * self.n_factors * itemsize > _CACHE_BYTES):
+            items = _TransposedSide(users)
+        else:
+            RT, perm = _transpose(R)
+            items = _Side(RT, w[perm], b[perm], dtype, device)
+            del perm, RT
+        del w, b
 
         gen = torch.Generator(device="cpu").manual_seed(seed_from_random_state(self.random_state))
         k = self.n_factors
