@@ -26,13 +26,6 @@ from _ranking import ranking_metrics, user_holdout
 from skrec.models import ALS, EASE
 
 
-def evaluate(model, train_df, test_u, test_i, n_users, n_items, ks=(10,), recall_k=()):
-    users = np.arange(n_users)
-    items, _ = model.recommend(users, k=max(ks + tuple(recall_k)))
-    recs = np.asarray(items, dtype=np.int64)
-    return ranking_metrics(recs, test_u, test_i, n_items, ks=ks, recall_k=recall_k)
-
-
 def main():
     path = require_shared("ml-100k")
     raw = pd.read_csv(path / "u.data", sep="\t", names=["user", "item", "rating", "ts"])
@@ -56,7 +49,7 @@ def main():
     # --- tune ALS on a validation split of the training rows
     val = user_holdout(tr_u, tr_i, 0.2, seed=1)
     fit_df = train_df[~val]
-    grid = list(itertools.product([64, 128], [1.0, 10.0, 50.0], [2.0, 10.0, 40.0]))
+    grid = list(itertools.product([64, 128], [25.0, 50.0, 100.0], [3.0, 6.0, 10.0, 20.0]))
     best = None
     for n_factors, reg, alpha in grid:
         m = ALS(n_factors, reg=reg, alpha=alpha, max_iter=15, device="cpu", random_state=0)
