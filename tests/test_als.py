@@ -322,3 +322,11 @@ def test_transposed_item_side_matches(tiny, monkeypatch):
     got = ALS(**kw).fit(X, y)
     np.testing.assert_allclose(got.item_factors_, ref.item_factors_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(got.user_factors_, ref.user_factors_, rtol=1e-10, atol=1e-12)
+
+
+def test_negative_history_confidence(tiny):
+    X, y = _table(tiny[0])
+    model = ALS(2, max_iter=2, device="cpu", random_state=0).fit(X, y)
+    hist = pd.DataFrame({"user": ["new"], "item": [0]})
+    with pytest.raises(ValueError, match="history_y"):
+        model.score_items(["new"], history=hist, history_y=[-1.0])

@@ -139,3 +139,18 @@ def test_cuda_matches_cpu(tiny):
     again = pickle.loads(pickle.dumps(gpu))
     np.testing.assert_allclose(again.score_items([0]), tiny[:1] @ closed_form(tiny, 2.0),
                                atol=1e-10)
+
+
+@pytest.mark.parametrize("n", [1, 7, 300])
+def test_blocked_triangular_inverse_and_gram(n):
+    from skrec.models._ease import _lower_gram, _tril_inverse
+
+    rng = np.random.RandomState(n)
+    A = rng.normal(size=(n + 3, n))
+    G = torch.from_numpy(A.T @ A + np.eye(n))
+    L = torch.linalg.cholesky(G)
+    Linv = _tril_inverse(L, leaf=16)
+    np.testing.assert_allclose((Linv @ L).numpy(), np.eye(n), atol=1e-9)
+    assert np.allclose(np.triu(Linv.numpy(), 1), 0.0)
+    np.testing.assert_allclose(_lower_gram(Linv, leaf=16).numpy(), np.linalg.inv(G.numpy()),
+                               rtol=1e-8, atol=1e-10)

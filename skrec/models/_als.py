@@ -495,6 +495,11 @@ class ALS(BaseRecommender):
         X, Y = self._factors()
         history = sp.csr_array(history)
         history.sort_indices()
+        if self.feedback == "implicit" and history.nnz and history.data.min() < 0:
+            raise ValueError(
+                "ALS with feedback='implicit' folds users in from non-negative confidences; "
+                f"history_y has negative values (min {history.data.min():g})."
+            )
         np_dtype = np.float32 if Y.dtype == torch.float32 else np.float64
         w, b = _weights(history.data, self.feedback, self.alpha, dtype=np_dtype)
         eye = torch.eye(Y.shape[1], dtype=Y.dtype, device=Y.device) * self.reg

