@@ -6,10 +6,14 @@ factors, 15 iterations, the same regularization and the same confidence
 (implicit's ``alpha`` scales r, c = alpha * r; skrec's c = 1 + alpha * r, so
 implicit gets alpha + 1 on this binary data), CG with 3 steps, 2 threads.
 
+implicit is timed with BLAS limited to one thread, as implicit itself
+recommends (its per-user BLAS calls slow down badly with OpenBLAS's thread
+pool); ``--peer-default-blas`` adds a run with the default pool as well.
+
 Prints JSON lines: fit times (median of ``--repeat`` runs each, interleaved),
 NDCG@10 of both, and the time of top-10 for all users.
 
-Usage: python benchmarks/bench_als_ml1m_shape.py [--repeat 3] [--solver cg]
+Usage: python benchmarks/bench_als_ml1m_shape.py [--repeat 5] [--solver cg] [--peer-default-blas]
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ def main():
     parser.add_argument("--reg", type=float, default=0.01)
     parser.add_argument("--alpha", type=float, default=1.0)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--peer-default-blas", action="store_true",
+                        help="also time implicit with OpenBLAS's default thread pool")
     args = parser.parse_args()
 
     data = make_interactions(6040, 3706, 1_000_209, random_state=0)
@@ -61,7 +67,7 @@ def main():
             calculate_training_loss=False, random_state=0,
         )
         peer.cg_steps = 3  # implicit's default, set explicitly (not an __init__ argument)
-    t_ours, t_peer = [], []
+    t_ours, t_peer, t_peer_default = [], [], []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
         ours.fit(train_df)
@@ -72,6 +78,11 @@ def main():
                 t0 = time.perf_counter()
                 peer.fit(train, show_progress=False)
                 t_peer.append(time.perf_counter() - t0)
+            if args.peer_default_blas:
+                peer.user_factors = peer.item_factors = None
+                t0 = time.perf_counter()
+                peer.fit(train, show_progress=False)
+                t_peer_default.append(time.perf_counter() - t0)
 
     users = np.arange(n_users)
     t_top = []
@@ -98,6 +109,10 @@ def main():
     emit(**common, model="implicit.ALS", solver="cg", fit_s=median(t_peer), fit_runs=t_peer,
          s_per_iter=median(t_peer) / args.iterations, top10_all_users_s=median(t_ptop),
          top10_runs=t_ptop, **m_peer)
+    if t_peer_default:
+        emit(**common, model="implicit.ALS, OpenBLAS default threads",
+             fit_s=median(t_peer_default), fit_runs=t_peer_default,
+             fit_ratio_skrec_over_this=median(t_ours) / median(t_peer_default))
     emit(**common, model="ratio skrec/implicit", fit_ratio=median(t_ours) / median(t_peer),
          top10_ratio=median(t_top) / median(t_ptop),
          ndcg_rel_diff=(m_ours["ndcg@10"] - m_peer["ndcg@10"]) / m_peer["ndcg@10"])
