@@ -330,3 +330,17 @@ def test_negative_history_confidence(tiny):
     hist = pd.DataFrame({"user": ["new"], "item": [0]})
     with pytest.raises(ValueError, match="history_y"):
         model.score_items(["new"], history=hist, history_y=[-1.0])
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 5])
+def test_chunked_sddmm_matches(tiny, monkeypatch, chunk):
+    import skrec.models._als as als
+
+    X, y = _table(tiny[0])
+    kw = dict(n_factors=3, max_iter=3, dtype="float64", device="cpu", random_state=0)
+    ref = ALS(**kw).fit(X, y)
+    monkeypatch.setattr(als, "_SDDMM_CHUNK", chunk)
+    monkeypatch.setattr(als, "_CACHE_BYTES", 0)
+    got = ALS(**kw).fit(X, y)
+    np.testing.assert_allclose(got.user_factors_, ref.user_factors_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got.item_factors_, ref.item_factors_, rtol=1e-10, atol=1e-12)

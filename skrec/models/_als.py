@@ -17,6 +17,8 @@ __all__ = ["ALS"]
 #: Size of the user factors above which the item side of CG on the CPU reads
 #: the users' CSR in place (see _TransposedSide) instead of a transposed copy.
 _CACHE_BYTES = 8 * 2**20
+#: Entries per SDDMM call (bounds the int64 index copy each call makes).
+_SDDMM_CHUNK = 2**22
 #: Upper bound on the gathered (users x items x factors) elements per block
 #: of the exact solver.
 _BLOCK_ELEMENTS = 2**22
@@ -78,12 +80,35 @@ class _Side:
         self.b_values = torch.from_numpy(np.asarray(b)).to(device=device, dtype=dtype)
         # The pattern's values are never read (SDDMM with beta=0): share w's storage.
         self.pattern = _csr_tensor(self.indptr, self.indices, tw, self.shape, device)
+        self.chunks = None
+        nnz = len(self.indices)
+        if nnz > _SDDMM_CHUNK:
+            # SDDMM in row blocks: each call allocates int64 copies of its
+            # indices, which would otherwise double the memory of the pattern.
+            crow, col = self.pattern.crow_indices(), self.pattern.col_indices()
+            cuts = np.searchsorted(self.indptr, np.arange(0, nnz, _SDDMM_CHUNK), side="right")
+            bounds = np.unique(np.r_[0, cuts - 1, self.shape[0]])
+            self.chunks = []
+            for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
+                c0, c1 = int(self.indptr[r0]), int(self.indptr[r1])
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    pat = torch.sparse_csr_tensor(
+                        crow[r0 : r1 + 1] - crow[r0], col[c0:c1], tw[c0:c1],
+                        size=(int(r1 - r0), self.shape[1]), check_invariants=False,
+                    )
+                self.chunks.append((int(r0), int(r1), c0, c1, pat))
 
     def sddmm(self, P, Q):
         """Values of ``P Q^T`` on the pattern, in CSR order."""
         import torch
 
-        return torch.sparse.sampled_addmm(self.pattern, P, Q.T, beta=0.0).values()
+        if self.chunks is None:
+            return torch.sparse.sampled_addmm(self.pattern, P, Q.T, beta=0.0).values()
+        out = torch.empty(len(self.indices), dtype=P.dtype, device=P.device)
+        for r0, r1, c0, c1, pat in self.chunks:
+            out[c0:c1] = torch.sparse.sampled_addmm(pat, P[r0:r1], Q.T, beta=0.0).values()
+        return out
 
     def spmm(self, vals, Q):
         """``S Q`` for the CSR matrix ``S`` with the pattern and values ``vals``."""
