@@ -39,7 +39,7 @@ class Interactions:
 
     Attributes
     ----------
-    user, item : ndarray of int64
+    user, item : ndarray of int32 (int64 beyond 2**31 ids)
         Codes into ``user_ids_`` and ``item_ids_``, one per (kept) row.
     y : ndarray of float64 or None
         Target per row (rating, or confidence for implicit feedback).
@@ -210,9 +210,11 @@ def check_target(y, n_rows, *, required=False, name="y"):
 
 
 def encode_fit(values):
-    """Integer codes in order of first appearance, and the id index."""
+    """Integer codes (int32) in order of first appearance, and the id index."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64), pd.Index(uniques)
+    # int32 codes halve the memory of large tables (20M rows: 160 MB per column).
+    dtype = np.int32 if len(uniques) < 2**31 else np.int64
+    return codes.astype(dtype, copy=False), pd.Index(uniques)
 
 
 def encode(values, index):
@@ -225,14 +227,15 @@ def encode(values, index):
 def aggregate_duplicates(user, item, y, policy, *, name="X"):
     """Apply a duplicates policy to (user, item) pairs.
 
-    Returns the row indices to keep (in original order) and the aggregated
-    targets for those rows (None when ``y`` is None).
+    Returns the row indices to keep (in original order; None when every row
+    is kept) and the aggregated targets for those rows (None when ``y`` is
+    None).
     """
     if policy not in DUPLICATE_POLICIES:
         raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}, got {policy!r}.")
     n = len(user)
     if policy == "keep":
-        return np.arange(n), y
+        return None, y
     key = user.astype(np.int64) * (int(item.max()) + 1) + item
     frame = pd.DataFrame({"key": key, "row": np.arange(n)})
     grouped = frame.groupby("key", sort=False)["row"]
@@ -245,7 +248,7 @@ def aggregate_duplicates(user, item, y, policy, *, name="X"):
                 f"once (e.g. rows {dup_rows[:4].tolist()}), and duplicates='error'. Use "
                 "duplicates='mean', 'last', 'first' or 'sum', or deduplicate the table."
             )
-        return np.arange(n), y
+        return None, y
     rows = (grouped.first() if policy == "first" else grouped.last()).to_numpy()
     order = np.argsort(rows, kind="stable")
     rows = rows[order]
@@ -262,10 +265,24 @@ def aggregate_duplicates(user, item, y, policy, *, name="X"):
 
 
 def to_csr(user, item, values, shape):
-    """A CSR array with duplicate entries summed and indices sorted."""
+    """A float64 CSR array with duplicate entries summed and indices sorted.
+
+    ``values=None`` counts the pairs. The coordinates are cast to int32 when
+    they fit and counts are summed in float32 (exact up to 2**24 repeats of a
+    pair) before the final cast: at 20M interactions this halves the peak
+    memory of the conversion.
+    """
+    small = max(shape) < 2**31 and len(user) < 2**31
+    idx = np.int32 if small else np.int64
     if values is None:
-        values = np.ones(len(user), dtype=np.float64)
-    mat = sp.csr_array((values.astype(np.float64), (user, item)), shape=shape)
+        data = np.ones(len(user), dtype=np.float32)
+    else:
+        data = np.asarray(values, dtype=np.float64)
+    mat = sp.csr_array(
+        (data, (user.astype(idx, copy=False), item.astype(idx, copy=False))), shape=shape
+    )
     mat.sum_duplicates()
     mat.sort_indices()
+    if mat.dtype != np.float64:
+        mat = mat.astype(np.float64)
     return mat

@@ -181,7 +181,7 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         shape = (len(user_index), len(item_index))
 
         rows, y_kept = aggregate_duplicates(user, item, y, self._duplicates_policy())
-        if len(rows) != n:
+        if rows is not None and len(rows) != n:
             user, item = user[rows], item[rows]
             table = _take_rows(table, rows)
             if sample_weight is not None:
@@ -193,9 +193,9 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             matrix = to_csr(user, item, y, shape)
             matrix.data /= counts.data  # mean rating of any pairs kept twice
         else:
-            values = np.ones(len(user)) if y is None else y.copy()
+            values = y
             if sample_weight is not None:
-                values *= sample_weight
+                values = sample_weight if y is None else y * sample_weight
             matrix = to_csr(user, item, values, shape)
 
         self.user_ids_ = user_index.to_numpy()
