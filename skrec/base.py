@@ -80,10 +80,18 @@ class RecommenderMixin:
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        rec = self.__skrec_tags__()
         tags.estimator_type = "recommender"
         tags.input_tags.string = True
         tags.input_tags.allow_nan = False
-        tags.target_tags.required = self.__skrec_tags__().feedback == "explicit"
+        tags.target_tags.required = rec.feedback == "explicit"
+        if rec.torch:  # CUDA kernels (atomics, cuBLAS) are not bit-reproducible
+            from .utils._torch import is_cuda_param
+
+            try:
+                tags.non_deterministic = is_cuda_param(getattr(self, "device", "cpu"))
+            except (TypeError, ValueError):  # an invalid device is reported at fit
+                pass
         return tags
 
     def score(self, X, y=None):

@@ -279,3 +279,20 @@ def test_default_predict_pairs_uses_score_items(table):
     model = HistorySum().fit(table)
     pred = model.predict(pd.DataFrame({USER: ["a", "b", "c"], ITEM: ["z", "x", "y"]}))
     np.testing.assert_allclose(pred, [2 * 3, 2 * 1, 1 * 2])
+
+
+class _TorchTagged(Popularity):
+    """Test-only: a recommender with the torch tag and a device parameter."""
+
+    def __init__(self, device="cpu"):
+        self.device = device
+
+    def __skrec_tags__(self):
+        return RecommenderTags(fold_in=True, torch=True)
+
+
+@pytest.mark.parametrize("device, expected", [("cpu", False), ("cuda", True), ("cuda:1", True)])
+def test_torch_models_are_non_deterministic_on_cuda(device, expected):
+    # The tag reads the parameter only (no CUDA needed); fit would resolve it.
+    assert _TorchTagged(device).__sklearn_tags__().non_deterministic is expected
+    assert Popularity().__sklearn_tags__().non_deterministic is False

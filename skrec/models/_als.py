@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
-from ..utils._torch import is_cuda_param, resolve_device, seed_from_random_state
+from ..utils._torch import resolve_device, seed_from_random_state
 
 __all__ = ["ALS"]
 
@@ -411,11 +411,6 @@ class ALS(BaseRecommender):
     def __skrec_tags__(self):
         feedback = self.feedback if self.feedback in ("implicit", "explicit") else "implicit"
         return RecommenderTags(feedback=feedback, fold_in=True, torch=True)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = is_cuda_param(self.device)
-        return tags
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
-from ..utils._torch import is_cuda_param, resolve_device
+from ..utils._torch import resolve_device
 
 __all__ = ["EASE"]
 
@@ -199,11 +199,6 @@ class EASE(BaseRecommender):
 
     def __skrec_tags__(self):
         return RecommenderTags(feedback="implicit", fold_in=True, torch=True)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = is_cuda_param(self.device)
-        return tags
 
     def __getstate__(self):
         state = super().__getstate__()

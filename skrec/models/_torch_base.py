@@ -43,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
-from ..utils._torch import cuda_available, is_cuda_param, resolve_device, seed_from_random_state
+from ..utils._torch import cuda_available, resolve_device, seed_from_random_state
 from ._sampling import NegativeSampler, user_holdout_mask
 
 __all__ = ["FunctionalModule", "NegativeSampler", "TorchRecommender", "user_holdout_mask"]
@@ -206,14 +206,6 @@ class TorchRecommender(BaseRecommender):
     # ------------------------------------------------------------ tags
     def __skrec_tags__(self):
         return RecommenderTags(torch=True)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        try:
-            tags.non_deterministic = is_cuda_param(self.device)
-        except Exception:  # pragma: no cover - invalid device: reported at fit
-            pass
-        return tags
 
     # ----------------------------------------------------------- hooks
     def _build_module(self, data):  # pragma: no cover - abstract
