@@ -68,7 +68,7 @@ def run_child(which, iterations):
     elif which == "popularity-api":
         import pandas as pd
 
-        from skrec.models import Popularity
+        from skrec.baselines import Popularity
 
         coo = X.tocoo()
         df = pd.DataFrame({"user": coo.row.astype(np.int32), "item": coo.col.astype(np.int32)})
@@ -76,8 +76,8 @@ def run_child(which, iterations):
         Popularity().fit(df)
     else:
         from skrec._data import Interactions
-        from skrec.models import ALS
-        from skrec.models._als import ALS as _ALS
+        from skrec.factorization import ALS
+        from skrec.factorization._als import ALS as _ALS
 
         class TimedALS(_ALS):
             """Records the wall time of each iteration (a user and an item half-step)."""

@@ -28,7 +28,7 @@ from _ranking import binary_csr, ranking_metrics, user_holdout
 from threadpoolctl import threadpool_limits
 
 from skrec.datasets import make_interactions
-from skrec.models import ALS
+from skrec.factorization import ALS
 
 
 def main():

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from _common import emit, median, peak_rss_mb, require_shared, timed
 
-from skrec.models import ItemKNN, Popularity, UserKNN
+from skrec.neighbors import ItemKNN, UserKNN
+from skrec.baselines import Popularity
 
 GRIDS = {
     "Popularity": [{}],

@@ -54,7 +54,8 @@ def main():
 
     import torch
 
-    from skrec.models import BPRMF, MF, MixtureOfTastesMF, Popularity
+    from skrec.factorization import BPRMF, MF, MixtureOfTastesMF
+    from skrec.baselines import Popularity
 
     torch.set_num_threads(args.threads)
     path = require_shared("ml-100k")

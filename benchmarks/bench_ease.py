@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from _common import emit, median, peak_rss_mb
 
 from skrec.datasets import make_interactions
-from skrec.models import EASE
+from skrec.autoencoders import EASE
 
 
 def numpy_ease(X, reg):

@@ -38,7 +38,7 @@ def main():
 
     import torch
 
-    from skrec.models import MF
+    from skrec.factorization import MF
 
     torch.set_num_threads(args.threads)
     path = require_shared("ml-100k")

@@ -21,7 +21,10 @@ from skrec import ITEM, USER
 from skrec.datasets import fetch_movielens
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import UserHoldoutSplit
-from skrec.models import ALS, EASE, ItemKNN, Popularity, UserKNN
+from skrec.factorization import ALS
+from skrec.autoencoders import EASE
+from skrec.neighbors import ItemKNN, UserKNN
+from skrec.baselines import Popularity
 
 MODELS = {
     "Popularity": lambda: Popularity(),

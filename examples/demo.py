@@ -23,12 +23,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import cross_validate
 
-import skrec.models
 from skrec import ITEM, USER
 from skrec.datasets import fetch_movielens, make_interactions
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import UserKFold
-from skrec.utils import get_recommender_tags
+from skrec.utils import all_estimators, get_recommender_tags
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,10 +63,9 @@ def load(name):
 
 
 def models():
-    """Every public recommender of skrec.models that learns from implicit feedback."""
+    """Every public recommender (``all_estimators()``) that learns from implicit feedback."""
     out = []
-    for name in skrec.models.__all__:
-        cls = getattr(skrec.models, name)
+    for name, cls, _family in all_estimators():
         try:
             model = cls(**DEMO_PARAMS.get(name, {}))
         except TypeError:

@@ -2,8 +2,8 @@
 ALS and EASE: solver models, fold-in and regularization
 =======================================================
 
-:class:`~skrec.models.ALS` (implicit weighted ALS) and
-:class:`~skrec.models.EASE` are fitted by linear algebra instead of gradient
+:class:`~skrec.factorization.ALS` (implicit weighted ALS) and
+:class:`~skrec.autoencoders.EASE` are fitted by linear algebra instead of gradient
 descent. This example compares them with popularity on held-out items,
 folds in a user unseen at fit, and plots how EASE's ``reg`` trades accuracy.
 """
@@ -20,7 +20,9 @@ import pandas as pd
 from skrec.datasets import make_interactions
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import UserHoldoutSplit
-from skrec.models import ALS, EASE, Popularity
+from skrec.factorization import ALS
+from skrec.autoencoders import EASE
+from skrec.baselines import Popularity
 
 data = make_interactions(n_users=400, n_items=150, n_interactions=12_000, random_state=0)
 X = data.X[["user", "item"]]

@@ -3,9 +3,9 @@ Matrix factorization: ratings, rankings and new users
 =====================================================
 
 The factorization family of skrec trains on the shared torch engine:
-:class:`~skrec.models.MF` (with biases, side features or temporal terms),
-:class:`~skrec.models.BPRMF`, :class:`~skrec.models.MixtureOfTastesMF` and
-:class:`~skrec.models.VariationalMF`. This example fits biased MF to
+:class:`~skrec.factorization.MF` (with biases, side features or temporal terms),
+:class:`~skrec.factorization.BPRMF`, :class:`~skrec.factorization.MixtureOfTastesMF` and
+:class:`~skrec.factorization.VariationalMF`. This example fits biased MF to
 ratings, compares the implicit models with popularity on held-out items,
 folds a new user in from their history, and plots the training curves.
 """
@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from skrec.datasets import make_interactions
-from skrec.models import BPRMF, MF, MixtureOfTastesMF, Popularity, VariationalMF
+from skrec.factorization import BPRMF, MF, MixtureOfTastesMF, VariationalMF
+from skrec.baselines import Popularity
 
 data = make_interactions(n_users=300, n_items=80, n_interactions=6000, rating_noise=0.3,
                          random_state=0)

@@ -3,7 +3,7 @@ Quick start: recommend popular items
 ====================================
 
 Generate a small synthetic interaction table, fit the
-:class:`~skrec.models.Popularity` baseline, ask it for top-5 lists and look
+:class:`~skrec.baselines.Popularity` baseline, ask it for top-5 lists and look
 at the results as a table and as a plot.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 
 import skrec
 from skrec.datasets import make_interactions
-from skrec.models import Popularity
+from skrec.baselines import Popularity
 
 data = make_interactions(n_users=200, n_items=40, random_state=0)
 X = data.X

@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 import skrec
 from skrec.compose import SideFeatureJoiner, SideTable, make_side_feature_transformer
 from skrec.datasets import make_interactions
-from skrec.models import Popularity
+from skrec.baselines import Popularity
 
 data = make_interactions(n_users=100, n_items=30, random_state=0)
 X = data.X[["user", "item", "timestamp"]]
@@ -74,5 +74,5 @@ pd.DataFrame(
 )
 
 # %%
-# :class:`~skrec.models.Popularity` ignores the side features; feature-aware
+# :class:`~skrec.baselines.Popularity` ignores the side features; feature-aware
 # models read the encoded columns, with the same pipeline around them.

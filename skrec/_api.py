@@ -57,7 +57,7 @@ def recommend(estimator, users, k=10, *, history=None, **kwargs):
     --------
     >>> import skrec
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import Popularity
+    >>> from skrec.baselines import Popularity
     >>> data = make_interactions(n_users=20, n_items=10, random_state=0)
     >>> items, scores = skrec.recommend(Popularity().fit(data.X), [0, 1], k=3)
     >>> items.shape

@@ -5,9 +5,6 @@ the checks (a few hundred interactions, well under a second per fit) or when
 a check does not apply to it; discovery finds it by itself.
 """
 
-import importlib
-import inspect
-
 # Settings that make each estimator fit in well under a second in the checks.
 FAST_PARAMS = {
     "BPRMF": {"n_factors": 8, "max_iter": 20, "lr": 0.05, "batch_size": 64, "device": "cpu"},
@@ -48,20 +45,10 @@ SKLEARN_EXPECTED_FAILED = {
 
 
 def public_estimators():
-    """Every public recommender class of skrec.models (and skrec.meta when present)."""
-    modules = []
-    for name in ("skrec.models", "skrec.meta"):
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError:
-            pass
-    classes = []
-    for mod in modules:
-        for name in getattr(mod, "__all__", []):
-            obj = getattr(mod, name)
-            if inspect.isclass(obj) and hasattr(obj, "recommend") and not inspect.isabstract(obj):
-                classes.append(obj)
-    return classes
+    """Every public recommender class, found by :func:`skrec.utils.all_estimators`."""
+    from skrec.utils import all_estimators
+
+    return [cls for _name, cls, _family in all_estimators()]
 
 
 def instances():

@@ -9,8 +9,9 @@ import scipy.sparse as sp
 import torch
 
 from skrec.datasets import make_interactions
-from skrec.models import ALS, Popularity
-from skrec.models._als import _conjugate_gradient, _exact_solve, _Side, _weights
+from skrec.factorization import ALS
+from skrec.baselines import Popularity
+from skrec.factorization._als import _conjugate_gradient, _exact_solve, _Side, _weights
 
 
 # ----------------------------------------------------------------- helpers
@@ -116,7 +117,7 @@ def test_solvers_match_reference(tiny, feedback):
 
 def test_exact_solver_blocks(tiny, monkeypatch):
     """Blocking of rows (longest first) does not change the solution."""
-    import skrec.models._als as als
+    import skrec.factorization._als as als
 
     R, Y = tiny
     w, b = _weights(R.data, "implicit", 1.0)
@@ -313,7 +314,7 @@ def test_explicit_sample_weight_scales_the_loss(tiny):
 
 def test_transposed_item_side_matches(tiny, monkeypatch):
     """The in-place (transposed) item side of CG gives the same model."""
-    import skrec.models._als as als
+    import skrec.factorization._als as als
 
     X, y = _table(tiny[0])
     kw = dict(n_factors=3, max_iter=4, dtype="float64", device="cpu", random_state=0)
@@ -334,7 +335,7 @@ def test_negative_history_confidence(tiny):
 
 @pytest.mark.parametrize("chunk", [1, 3, 5])
 def test_chunked_sddmm_matches(tiny, monkeypatch, chunk):
-    import skrec.models._als as als
+    import skrec.factorization._als as als
 
     X, y = _table(tiny[0])
     kw = dict(n_factors=3, max_iter=3, dtype="float64", device="cpu", random_state=0)

@@ -10,7 +10,7 @@ from sklearn.preprocessing import FunctionTransformer
 import skrec
 from skrec import USER
 from skrec.datasets import make_interactions
-from skrec.models import Popularity
+from skrec.baselines import Popularity
 from skrec.utils import get_recommender_tags
 
 

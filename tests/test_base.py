@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from skrec import ITEM, TIME, USER
 from skrec.base import BaseRecommender, RecommenderTags
 from skrec.datasets import make_interactions
-from skrec.models import Popularity
+from skrec.baselines import Popularity
 from skrec.utils import get_recommender_tags
 from skrec.utils._compat import StrOptions
 

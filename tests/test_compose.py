@@ -17,7 +17,7 @@ from sklearn.preprocessing import MinMaxScaler, QuantileTransformer, StandardSca
 import skrec
 from skrec.compose import SideFeatureJoiner, SideTable, make_side_feature_transformer
 from skrec.datasets import make_interactions
-from skrec.models import Popularity
+from skrec.baselines import Popularity
 
 
 @pytest.fixture

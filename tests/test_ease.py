@@ -9,7 +9,8 @@ import scipy.sparse as sp
 import torch
 
 from skrec.datasets import make_interactions
-from skrec.models import EASE, Popularity
+from skrec.autoencoders import EASE
+from skrec.baselines import Popularity
 
 from .test_als import holdout, ndcg_at_10
 
@@ -71,7 +72,7 @@ def test_weighted_by_y(tiny):
 
 
 def test_sparse_and_dense_gram_agree(monkeypatch):
-    import skrec.models._ease as ease
+    import skrec.autoencoders._ease as ease
 
     rng = np.random.RandomState(0)
     X = sp.random_array((300, 200), density=0.005, random_state=rng, format="csr")
@@ -143,7 +144,7 @@ def test_cuda_matches_cpu(tiny):
 
 @pytest.mark.parametrize("n", [1, 7, 300])
 def test_blocked_triangular_inverse_and_gram(n):
-    from skrec.models._ease import _lower_gram, _tril_inverse
+    from skrec.autoencoders._ease import _lower_gram, _tril_inverse
 
     rng = np.random.RandomState(n)
     A = rng.normal(size=(n + 3, n))

@@ -15,7 +15,8 @@ from skrec.base import BaseRecommender, RecommenderTags
 from skrec.datasets import make_checkerboard, make_interactions
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import ColdStartUserSplit, UserHoldoutSplit, UserKFold
-from skrec.models import ItemKNN, Popularity
+from skrec.neighbors import ItemKNN
+from skrec.baselines import Popularity
 
 
 class TinyItemBias(BaseRecommender):

@@ -7,7 +7,8 @@ import pytest
 from scipy.stats import spearmanr
 
 from skrec.datasets import make_interactions
-from skrec.models import BPRMF, MF, MixtureOfTastesMF, Popularity, VariationalMF
+from skrec.factorization import BPRMF, MF, MixtureOfTastesMF, VariationalMF
+from skrec.baselines import Popularity
 
 FAST = dict(device="cpu", random_state=0)
 

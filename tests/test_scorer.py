@@ -27,7 +27,7 @@ from skrec.metrics import (
     precision_at_k,
     recall_at_k,
 )
-from skrec.models import Popularity
+from skrec.baselines import Popularity
 
 L2 = 1 / math.log2(3)
 ITEMS = list("abcdef")

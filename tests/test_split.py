@@ -20,7 +20,7 @@ from skrec.model_selection import (
     kcore_filter,
     train_test_split_interactions,
 )
-from skrec.models import Popularity
+from skrec.baselines import Popularity
 
 SETTINGS = settings(max_examples=40, deadline=None)
 

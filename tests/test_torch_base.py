@@ -13,9 +13,10 @@ from torch import nn
 
 from skrec.base import RecommenderTags
 from skrec.datasets import make_interactions
-from skrec.models import MF, Popularity
-from skrec.models import _torch_base as tb
-from skrec.models._torch_base import (
+from skrec.factorization import MF
+from skrec.baselines import Popularity
+from skrec._torch import _engine as tb
+from skrec._torch._engine import (
     FunctionalModule,
     NegativeSampler,
     TorchRecommender,

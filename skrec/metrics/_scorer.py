@@ -486,7 +486,7 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
     >>> from sklearn.model_selection import cross_validate, KFold
     >>> from skrec.datasets import make_interactions
     >>> from skrec.metrics import make_ranking_scorer
-    >>> from skrec.models import Popularity
+    >>> from skrec.baselines import Popularity
     >>> data = make_interactions(n_users=40, n_items=30, random_state=0)
     >>> scorer = make_ranking_scorer(["ndcg@10", "recall@20"])
     >>> model = Popularity().fit(data.X.iloc[:300])
@@ -558,7 +558,7 @@ def get_scorer(scoring):
     --------
     >>> from skrec.datasets import make_interactions
     >>> from skrec.metrics import get_scorer
-    >>> from skrec.models import Popularity
+    >>> from skrec.baselines import Popularity
     >>> data = make_interactions(n_users=40, n_items=30, random_state=0)
     >>> model = Popularity().fit(data.X.iloc[:300])
     >>> 0.0 <= get_scorer("ndcg@10")(model, data.X.iloc[300:]) <= 1.0

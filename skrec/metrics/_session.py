@@ -132,7 +132,7 @@ def make_next_item_scorer(metric=("recall", "mrr"), k=20, *, exclude_seen=False,
     --------
     >>> import pandas as pd
     >>> from skrec.metrics import make_next_item_scorer
-    >>> from skrec.models import Popularity
+    >>> from skrec.baselines import Popularity
     >>> train = pd.DataFrame({"user": [0, 0, 1, 1, 2], "item": [1, 2, 1, 3, 1]})
     >>> test = pd.DataFrame({"user": [5, 5, 5], "item": [1, 1, 2], "session": [7, 7, 7],
     ...                      "timestamp": [1, 2, 3]})

@@ -41,7 +41,7 @@ def get_recommender_tags(estimator):
     --------
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import FunctionTransformer
-    >>> from skrec.models import Popularity
+    >>> from skrec.baselines import Popularity
     >>> from skrec.utils import get_recommender_tags
     >>> get_recommender_tags(make_pipeline(FunctionTransformer(), Popularity())).feedback
     'implicit'

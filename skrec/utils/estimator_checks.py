@@ -356,7 +356,7 @@ def _planted_split(seed=0):
 
 def check_beats_popularity(estimator):
     """On planted block structure the model ranks in-block items first, unlike Popularity."""
-    from ..models import Popularity
+    from ..baselines import Popularity
 
     tags = get_recommender_tags(estimator)
     if tags.requires_session or tags.requires_timestamp:
@@ -422,7 +422,7 @@ def check_recommender(estimator, *, expected_failed_checks=None):
 
     Examples
     --------
-    >>> from skrec.models import Popularity
+    >>> from skrec.baselines import Popularity
     >>> from skrec.utils.estimator_checks import check_recommender
     >>> check_recommender(Popularity(), expected_failed_checks={
     ...     "check_beats_popularity": "it is the popularity baseline"})

@@ -32,7 +32,7 @@ class NegativeSampler:
     Examples
     --------
     >>> import torch
-    >>> from skrec.models._sampling import NegativeSampler
+    >>> from skrec._torch._sampling import NegativeSampler
     >>> sampler = NegativeSampler(4, "popularity", counts=[1, 0, 16, 81])
     >>> sampler.probs
     tensor([0.0278, 0.0000, 0.2222, 0.7500])
@@ -86,7 +86,7 @@ def user_holdout_mask(user, fraction, rng):
     Examples
     --------
     >>> import numpy as np
-    >>> from skrec.models._sampling import user_holdout_mask
+    >>> from skrec._torch._sampling import user_holdout_mask
     >>> user = np.array([0, 0, 0, 0, 1, 1, 2])
     >>> mask = user_holdout_mask(user, 0.5, np.random.RandomState(0))
     >>> [int(mask[user == u].sum()) for u in (0, 1, 2)]

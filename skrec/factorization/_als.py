@@ -327,7 +327,7 @@ class ALS(BaseRecommender):
 
     See Also
     --------
-    skrec.models.EASE : Closed-form item-item model.
+    skrec.autoencoders.EASE : Closed-form item-item model.
 
     Notes
     -----
@@ -357,7 +357,7 @@ class ALS(BaseRecommender):
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import ALS
+    >>> from skrec.factorization import ALS
     >>> data = make_interactions(n_users=50, n_items=20, random_state=0)
     >>> model = ALS(n_factors=4, max_iter=5, device="cpu", random_state=0).fit(data.X)
     >>> model.user_factors_.shape, model.item_factors_.shape

@@ -7,7 +7,7 @@ scoring in user batches and a generic gradient fold-in. A model supplies its
 maths through small hooks:
 
 ``_build_module(data) -> nn.Module``
-    the private module (see :mod:`skrec.models._modules`), stored as
+    the private module (see :mod:`skrec.factorization._modules`), stored as
     ``module_``;
 ``_batch_loss(module, batch) -> scalar tensor``
     the loss of one mini-batch. It may read parameters **only by calling
@@ -74,7 +74,7 @@ class FunctionalModule:
     Examples
     --------
     >>> import torch
-    >>> from skrec.models._torch_base import FunctionalModule
+    >>> from skrec._torch._engine import FunctionalModule
     >>> lin = torch.nn.Linear(2, 1, bias=False)
     >>> f = FunctionalModule(lin, {"weight": torch.tensor([[1.0, 2.0]])})
     >>> f(torch.tensor([[3.0, 4.0]]))

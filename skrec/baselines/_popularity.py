@@ -25,12 +25,12 @@ class Popularity(BaseRecommender):
 
     See Also
     --------
-    skrec.models.ItemKNN : Item-based nearest neighbours.
+    skrec.neighbors.ItemKNN : Item-based nearest neighbours.
 
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import Popularity
+    >>> from skrec.baselines import Popularity
     >>> data = make_interactions(n_users=50, n_items=20, random_state=0)
     >>> model = Popularity().fit(data.X)
     >>> items, scores = model.recommend([0, 1], k=3)

@@ -2,7 +2,7 @@
 
 The shared machinery (losses, negative sampling, side features, time bins,
 scoring) is in :class:`_FactorizationBase`; the variants with other modules
-(mixture of tastes, variational) live in :mod:`skrec.models._mf_variants`.
+(mixture of tastes, variational) live in :mod:`skrec.factorization._variants`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from torch.nn import functional as F
 from ..base import RecommenderTags
 from ..utils._compat import Interval, StrOptions
 from ._modules import MFModule
-from ._torch_base import NegativeSampler, TorchRecommender
+from .._torch import NegativeSampler, TorchRecommender
 
 __all__ = ["BPRMF", "MF"]
 
@@ -254,7 +254,7 @@ class MF(_FactorizationBase):
     device : str or torch.device, default="auto"
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
-        See :class:`~skrec.models._torch_base.TorchRecommender` for the
+        See :class:`~skrec._torch._engine.TorchRecommender` for the
         training parameters.
 
     Attributes
@@ -297,7 +297,7 @@ class MF(_FactorizationBase):
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import MF
+    >>> from skrec.factorization import MF
     >>> data = make_interactions(n_users=50, n_items=30, random_state=0)
     >>> model = MF(n_factors=8, max_iter=20, device="cpu", random_state=0)
     >>> model = model.fit(data.X[["user", "item"]], data.y)
@@ -557,7 +557,7 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import BPRMF
+    >>> from skrec.factorization import BPRMF
     >>> data = make_interactions(n_users=50, n_items=30, random_state=0)
     >>> model = BPRMF(n_factors=8, max_iter=10, device="cpu", random_state=0).fit(data.X)
     >>> items, scores = model.recommend([0, 1], k=5)

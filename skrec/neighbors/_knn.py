@@ -219,8 +219,8 @@ class ItemKNN(BaseRecommender):
 
     See Also
     --------
-    skrec.models.UserKNN : User-based nearest neighbours.
-    skrec.models.Popularity : The non-personalized baseline.
+    skrec.neighbors.UserKNN : User-based nearest neighbours.
+    skrec.baselines.Popularity : The non-personalized baseline.
 
     Notes
     -----
@@ -244,7 +244,7 @@ class ItemKNN(BaseRecommender):
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import ItemKNN
+    >>> from skrec.neighbors import ItemKNN
     >>> data = make_interactions(n_users=50, n_items=20, random_state=0)
     >>> model = ItemKNN(n_neighbors=10, shrinkage=5.0).fit(data.X)
     >>> model.similarity_.shape
@@ -341,8 +341,8 @@ class UserKNN(BaseRecommender):
 
     See Also
     --------
-    skrec.models.ItemKNN : Item-based nearest neighbours.
-    skrec.models.Popularity : The non-personalized baseline.
+    skrec.neighbors.ItemKNN : Item-based nearest neighbours.
+    skrec.baselines.Popularity : The non-personalized baseline.
 
     Notes
     -----
@@ -363,7 +363,7 @@ class UserKNN(BaseRecommender):
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import UserKNN
+    >>> from skrec.neighbors import UserKNN
     >>> data = make_interactions(n_users=50, n_items=20, random_state=0)
     >>> model = UserKNN(n_neighbors=10).fit(data.X)
     >>> items, scores = model.recommend([0, 1], k=3)

@@ -73,7 +73,7 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import MixtureOfTastesMF
+    >>> from skrec.factorization import MixtureOfTastesMF
     >>> data = make_interactions(n_users=50, n_items=30, random_state=0)
     >>> model = MixtureOfTastesMF(n_factors=8, n_tastes=2, max_iter=5, device="cpu",
     ...                           random_state=0).fit(data.X)
@@ -190,7 +190,7 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import VariationalMF
+    >>> from skrec.factorization import VariationalMF
     >>> data = make_interactions(n_users=50, n_items=30, random_state=0)
     >>> model = VariationalMF(n_factors=8, max_iter=10, device="cpu", random_state=0)
     >>> model = model.fit(data.X[["user", "item"]], data.y)

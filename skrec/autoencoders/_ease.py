@@ -157,7 +157,7 @@ class EASE(BaseRecommender):
 
     See Also
     --------
-    skrec.models.ALS : Matrix factorization by alternating least squares.
+    skrec.factorization.ALS : Matrix factorization by alternating least squares.
 
     Notes
     -----
@@ -174,7 +174,7 @@ class EASE(BaseRecommender):
     Examples
     --------
     >>> from skrec.datasets import make_interactions
-    >>> from skrec.models import EASE
+    >>> from skrec.autoencoders import EASE
     >>> data = make_interactions(n_users=50, n_items=20, random_state=0)
     >>> model = EASE(reg=10.0, device="cpu").fit(data.X)
     >>> model.B_.shape

@@ -1,7 +1,7 @@
 """Private torch modules of the factorization models.
 
 They know nothing of scikit-learn or ids: they see integer codes and
-tensors. Each follows the protocol of :mod:`skrec.models._torch_base`:
+tensors. Each follows the protocol of :mod:`skrec._torch._engine`:
 ``module(user, item=None, **inputs)`` returns ``(scores, penalty)``.
 
 - ``item`` of shape ``(n,)`` scores the pairs ``(user[r], item[r])``;

@@ -1,0 +1,11 @@
+"""The private torch engine: the training loop and the input-shaped bases.
+
+Only the families that train with torch import this package, so importing a
+family without torch models (``skrec.neighbors``, ``skrec.baselines``) never
+imports torch.
+"""
+
+from ._engine import FunctionalModule, TorchRecommender
+from ._sampling import NegativeSampler, user_holdout_mask
+
+__all__ = ["FunctionalModule", "NegativeSampler", "TorchRecommender", "user_holdout_mask"]

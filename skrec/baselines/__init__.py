@@ -1,0 +1,5 @@
+"""Baselines: the yardsticks every model is compared against."""
+
+from ._popularity import Popularity
+
+__all__ = ["Popularity"]
