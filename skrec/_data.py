@@ -188,8 +188,9 @@ def check_target(y, n_rows, *, required=False, name="y"):
     if y is None:
         if required:
             raise ValueError(
-                f"This estimator learns from explicit feedback: it requires {name} to be passed, "
-                f"but the target {name} is None. Pass one rating per interaction."
+                f"This estimator learns from explicit or binary feedback: it requires {name} to "
+                f"be passed, but the target {name} is None. Pass one rating (or 0/1 label) per "
+                "interaction."
             )
         return None
     if sp.issparse(y):
@@ -207,6 +208,29 @@ def check_target(y, n_rows, *, required=False, name="y"):
             f"{name} has {len(y_arr)} values for {n_rows} interactions; pass one per row."
         )
     return y_arr
+
+
+def check_feedback_values(y, feedback, name="y"):
+    """Check targets against the model's kind of feedback (the one place it is checked).
+
+    Implicit confidences must be non-negative (a negative confidence would
+    reverse a model's ranking); binary labels must be 0 or 1.
+    """
+    if y is None or len(y) == 0:
+        return y
+    if feedback == "implicit" and y.min() < 0:
+        raise ValueError(
+            f"{name} holds implicit-feedback confidences, which must be non-negative; got "
+            f"{int((y < 0).sum())} negative value(s) (min {y.min():g}). For ratings use an "
+            "explicit model (e.g. MF(loss='mse')); for clicks and non-clicks a binary one."
+        )
+    if feedback == "binary" and not np.isin(y, (0.0, 1.0)).all():
+        bad = np.unique(y[~np.isin(y, (0.0, 1.0))])[:5]
+        raise ValueError(
+            f"{name} holds binary labels (1 a positive, 0 an observed negative) and must be 0 "
+            f"or 1; got {bad.tolist()}. Threshold ratings first, e.g. y = (ratings >= 4)."
+        )
+    return y
 
 
 def encode_fit(values):

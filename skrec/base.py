@@ -5,11 +5,16 @@ then calls three hooks that a model implements with its own maths:
 
 ``_fit(data)``
     learn from an :class:`~skrec._data.Interactions` object;
-``_score_items(user_idx, history, item_idx)``
-    scores of ``item_idx`` (or the whole catalog) for a batch of users;
+``_score_items(context, item_idx)``
+    scores of ``item_idx`` (or the whole catalog) for a batch of users,
+    described by a :class:`UserContext`;
 ``_predict_pairs(user_idx, item_idx, features=None)``
     one score per (user, item) pair (a default built on ``_score_items``
     exists).
+
+The user context is built in one place (:meth:`BaseRecommender.user_context`)
+for ``recommend``, ``score_items``, ``predict`` and the scorers: no model and
+no scorer rebuilds H(u) itself.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._data import (
     Interactions,
     aggregate_duplicates,
+    check_feedback_values,
     check_interactions,
     check_target,
     encode,
@@ -41,6 +47,10 @@ _ON_UNKNOWN = ("fallback", "error")
 _SCORES_PER_BATCH = 2**22
 
 
+#: The kinds of feedback a model learns from (its ``feedback`` tag).
+FEEDBACK = ("implicit", "explicit", "binary")
+
+
 @dataclass(frozen=True)
 class RecommenderTags:
     """Recommender-specific facts about an estimator.
@@ -50,12 +60,19 @@ class RecommenderTags:
 
     Attributes
     ----------
-    feedback : {"implicit", "explicit"}
-        ``"explicit"`` models require ``y`` (ratings) at fit.
+    feedback : {"implicit", "explicit", "binary"}
+        ``"implicit"``: ``y`` is None or a non-negative confidence per row.
+        ``"explicit"``: ``y`` (ratings) is required. ``"binary"``: ``y`` is
+        required and holds 0/1 labels, 0 being an observed negative (a shown
+        item not clicked), which is neither a positive nor "seen".
     fold_in : bool
         Whether the model scores users unseen at fit from their ``history``.
     side_features : bool
-        Whether the model reads side-feature columns.
+        Whether the model reads side-feature columns (its user context then
+        carries the feature rows of H(u)).
+    sequence : bool
+        Whether the model reads the order of a user's history (its user
+        context then carries H(u) as ordered rows).
     requires_timestamp : bool
         Whether ``X`` must have a ``timestamp`` column.
     requires_session : bool
@@ -67,9 +84,192 @@ class RecommenderTags:
     feedback: str = "implicit"
     fold_in: bool = False
     side_features: bool = False
+    sequence: bool = False
     requires_timestamp: bool = False
     requires_session: bool = False
     torch: bool = False
+
+
+def _ranges(indptr, owners):
+    """Concatenated ``range(indptr[o], indptr[o + 1])`` for each owner, and their indptr."""
+    owners = np.asarray(owners, dtype=np.int64)
+    starts = np.asarray(indptr, dtype=np.int64)[owners]
+    lengths = np.asarray(indptr, dtype=np.int64)[owners + 1] - starts
+    out_ptr = np.zeros(len(owners) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out_ptr[1:])
+    idx = np.arange(out_ptr[-1], dtype=np.int64) - np.repeat(out_ptr[:-1] - starts, lengths)
+    return idx, out_ptr
+
+
+@dataclass
+class OrderedRows:
+    """Interactions grouped by owner (a user, or a position in a batch), in order.
+
+    Rows of owner ``r`` are ``indptr[r]:indptr[r + 1]`` of every array.
+
+    Attributes
+    ----------
+    indptr : ndarray of int64 of shape (n_owners + 1,)
+    items : ndarray of int64
+        Item codes.
+    y : ndarray of float64 or None
+        Target of each row (rating, confidence or 0/1 label).
+    timestamp, session : ndarray or None
+    features : DataFrame or None
+        Side-feature columns of each row.
+    """
+
+    indptr: np.ndarray
+    items: np.ndarray
+    y: np.ndarray | None = None
+    timestamp: np.ndarray | None = None
+    session: np.ndarray | None = None
+    features: pd.DataFrame | None = None
+
+    def take(self, owners):
+        """The rows of ``owners`` (an index array), regrouped in that order."""
+        idx, ptr = _ranges(self.indptr, owners)
+        return self._select(idx, ptr)
+
+    def _select(self, idx, ptr):
+        return OrderedRows(
+            indptr=ptr,
+            items=self.items[idx],
+            y=None if self.y is None else self.y[idx],
+            timestamp=None if self.timestamp is None else self.timestamp[idx],
+            session=None if self.session is None else self.session[idx],
+            features=None if self.features is None
+            else self.features.iloc[idx].reset_index(drop=True),
+        )
+
+    def lengths(self):
+        return np.diff(self.indptr)
+
+
+def _group_rows(owner, n_owners, *, items, y=None, timestamp=None, session=None,
+                features=None, order_by_time=True):
+    """OrderedRows of rows with an owner each: by owner, then time (stable)."""
+    owner = np.asarray(owner, dtype=np.int64)
+    keys = [np.arange(len(owner))]
+    if order_by_time and timestamp is not None:
+        rank = np.empty(len(owner), dtype=np.int64)  # works for any sortable dtype
+        rank[np.argsort(np.asarray(timestamp), kind="stable")] = np.arange(len(owner))
+        keys.append(rank)
+    keys.append(owner)
+    order = np.lexsort(keys)
+    indptr = np.zeros(n_owners + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n_owners), out=indptr[1:])
+    return OrderedRows(
+        indptr=indptr,
+        items=np.asarray(items, dtype=np.int64)[order],
+        y=None if y is None else np.asarray(y, dtype=np.float64)[order],
+        timestamp=None if timestamp is None else np.asarray(timestamp)[order],
+        session=None if session is None else np.asarray(session)[order],
+        features=None if features is None else features.iloc[order].reset_index(drop=True),
+    )
+
+
+def _concat_rows(a, b):
+    """Per owner: the rows of ``a`` then those of ``b`` (same owners)."""
+    n = len(a.indptr) - 1
+    la, lb = a.lengths(), b.lengths()
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(la + lb, out=indptr[1:])
+    owner_a = np.repeat(np.arange(n), la)
+    owner_b = np.repeat(np.arange(n), lb)
+    pos_a = indptr[:-1][owner_a] + (np.arange(len(owner_a)) - a.indptr[:-1][owner_a])
+    pos_b = indptr[:-1][owner_b] + la[owner_b] + (np.arange(len(owner_b))
+                                                  - b.indptr[:-1][owner_b])
+    order = np.empty(len(pos_a) + len(pos_b), dtype=np.int64)
+    order[pos_a] = np.arange(len(pos_a))
+    order[pos_b] = len(pos_a) + np.arange(len(pos_b))
+
+    def cat(x, y_):
+        if x is None and y_ is None:
+            return None
+        if x is None or y_ is None:  # one side lacks the column: keep it only if both have it
+            return None
+        return np.concatenate([np.asarray(x), np.asarray(y_)])[order]
+
+    feats = None
+    if a.features is not None or b.features is not None:
+        frames = [f if f is not None else pd.DataFrame(index=range(m))
+                  for f, m in ((a.features, len(a.items)), (b.features, len(b.items)))]
+        feats = pd.concat(frames, ignore_index=True).iloc[order].reset_index(drop=True)
+    return OrderedRows(indptr=indptr, items=cat(a.items, b.items), y=cat(a.y, b.y),
+                       timestamp=cat(a.timestamp, b.timestamp),
+                       session=cat(a.session, b.session), features=feats)
+
+
+@dataclass
+class UserContext:
+    """What a scoring hook knows of a batch of users.
+
+    Built once by :meth:`BaseRecommender.user_context` for ``recommend``,
+    ``score_items``, ``predict`` and the scorers, and handed to a model's
+    ``_score_items(context, item_idx)`` hook in batches (``context[sl]``).
+
+    Attributes
+    ----------
+    users : ndarray of shape (n_users,)
+        The users' original ids.
+    codes : ndarray of int64 of shape (n_users,)
+        Internal codes; -1 for a user unseen at fit.
+    matrix : scipy.sparse.csr_array of shape (n_users, n_items_)
+        H(u) as a bag: the user's training interactions (summed confidences,
+        or mean ratings) plus their rows in ``history`` (``history_y``, or 1).
+        For binary feedback only the positive rows (label 1).
+    n_history : ndarray of int64 of shape (n_users,)
+        How many rows of ``history`` (with items known at fit) each user has:
+        a known user with ``n_history > 0`` has a context beyond training.
+    rows : OrderedRows or None
+        H(u) as ordered rows, present when the model's tags ask for it
+        (``sequence`` or ``side_features``): each user's training rows in
+        time order (row order without timestamps), then their ``history``
+        rows in time order, with targets, timestamps, sessions and the
+        side-feature columns. Rows of items unseen at fit are left out.
+    """
+
+    users: np.ndarray
+    codes: np.ndarray
+    matrix: sp.csr_array
+    n_history: np.ndarray
+    rows: OrderedRows | None = None
+
+    def __len__(self):
+        return len(self.codes)
+
+    @property
+    def known(self):
+        """Whether each user was seen at fit."""
+        return self.codes >= 0
+
+    @property
+    def extended(self):
+        """Whether each user's context differs from their training rows (unknown or history)."""
+        return (self.codes < 0) | (self.n_history > 0)
+
+    def __getitem__(self, key):
+        idx = np.arange(len(self.codes))[key]
+        if np.ndim(idx) == 0:
+            idx = np.array([idx])
+        return UserContext(
+            users=self.users[idx],
+            codes=self.codes[idx],
+            matrix=self.matrix[idx],
+            n_history=self.n_history[idx],
+            rows=None if self.rows is None else self.rows.take(idx),
+        )
+
+    def sequences(self):
+        """Item codes of each user's ordered rows, as a list of arrays."""
+        if self.rows is None:
+            raise ValueError(
+                "This context has no ordered rows: the model's tags must set sequence=True "
+                "or side_features=True."
+            )
+        r = self.rows
+        return [r.items[r.indptr[i]:r.indptr[i + 1]] for i in range(len(self.codes))]
 
 
 class RecommenderMixin:
@@ -154,6 +354,10 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
     def fit(self, X, y=None, sample_weight=None):
         """Fit the recommender on an interaction table.
 
+        Fitting is all-or-nothing: if it fails or is interrupted
+        (``KeyboardInterrupt``), the estimator is left as it was before the
+        call (fitted with its previous data, or unfitted).
+
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_interactions, n_columns)
@@ -162,8 +366,9 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             and ``session``, then side features. A user x item sparse matrix
             is refused: convert it with :func:`skrec.utils.from_csr`.
         y : array-like of shape (n_interactions,), default=None
-            Rating per interaction (explicit models, required) or confidence
-            (implicit models; 1 when None).
+            Rating per interaction (explicit models, required), 0/1 label
+            (binary models, required) or non-negative confidence (implicit
+            models; 1 when None).
         sample_weight : array-like of shape (n_interactions,), default=None
             Non-negative weight per interaction.
 
@@ -172,6 +377,16 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         self : object
             The fitted recommender.
         """
+        before = dict(self.__dict__)
+        try:
+            self._fit_template(X, y, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit_template(self, X, y, sample_weight):
         tags = self.__skrec_tags__()
         table = check_interactions(
             X, require_time=tags.requires_timestamp, require_session=tags.requires_session
@@ -179,7 +394,8 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         validate_data(self, X, reset=True, skip_check_array=True)
         n = len(table)
         explicit = tags.feedback == "explicit"
-        y = check_target(y, n, required=explicit)
+        y = check_target(y, n, required=tags.feedback != "implicit")
+        check_feedback_values(y, tags.feedback, "y")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty((n, 0)), dtype=np.float64, ensure_non_negative=True
@@ -196,27 +412,47 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
                 sample_weight = sample_weight[rows]
         y = y_kept
 
+        positive = None
+        if tags.feedback == "binary":
+            positive = y > 0  # observed negatives are neither positives nor seen
         if explicit:
             counts = to_csr(user, item, None, shape)
             matrix = to_csr(user, item, y, shape)
             matrix.data /= counts.data  # mean rating of any pairs kept twice
+        elif positive is not None:
+            w = None if sample_weight is None else sample_weight[positive]
+            matrix = to_csr(user[positive], item[positive], w, shape)
         else:
             values = y
             if sample_weight is not None:
                 values = sample_weight if y is None else y * sample_weight
             matrix = to_csr(user, item, values, shape)
 
-        self.user_ids_ = user_index.to_numpy()
-        self.item_ids_ = item_index.to_numpy()
-        self._user_index = user_index
-        self._item_index = item_index
-        self.n_users_, self.n_items_ = shape
-        self.seen_ = matrix
-        self.item_popularity_ = np.bincount(
-            item, weights=sample_weight, minlength=shape[1]
-        ).astype(np.float64)
+        pop_item, pop_w = item, sample_weight
+        if positive is not None:
+            pop_item = item[positive]
+            pop_w = None if sample_weight is None else sample_weight[positive]
+        fitted = {
+            "user_ids_": user_index.to_numpy(),
+            "item_ids_": item_index.to_numpy(),
+            "_user_index": user_index,
+            "_item_index": item_index,
+            "n_users_": shape[0],
+            "n_items_": shape[1],
+            "seen_": matrix,
+            "item_popularity_": np.bincount(
+                pop_item, weights=pop_w, minlength=shape[1]).astype(np.float64),
+        }
         if explicit:
-            self.global_mean_ = float(np.average(y, weights=sample_weight))
+            fitted["global_mean_"] = float(np.average(y, weights=sample_weight))
+        if tags.sequence or tags.side_features:
+            fitted["_train_rows_"] = _group_rows(
+                user, shape[0], items=item, y=y, timestamp=table.timestamp,
+                session=table.session, features=table.features,
+            )
+        # The hooks read the shared fitted state; fit() restores the previous
+        # state if anything below fails.
+        self.__dict__.update(fitted)
         data = Interactions(
             user=user,
             item=item,
@@ -230,23 +466,21 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             features=table.features,
         )
         self._fit(data)
-        return self
 
     def _fit(self, data):  # pragma: no cover - abstract
         raise NotImplementedError
 
     # ------------------------------------------------------------- hooks
-    def _score_items(self, user_idx, history, item_idx):  # pragma: no cover - abstract
+    def _score_items(self, context, item_idx):  # pragma: no cover - abstract
         """Scores for a batch of users.
 
         Parameters
         ----------
-        user_idx : ndarray of int64, shape (n_batch,)
-            Internal user index, or -1 for a user unseen at fit (only passed
-            to models with the ``fold_in`` tag, and only with history).
-        history : scipy.sparse.csr_array of shape (n_batch, n_items_)
-            H(u): training interactions of known users plus their rows in
-            ``history``.
+        context : UserContext
+            The users (``context.codes``: internal index, -1 for a user
+            unseen at fit, only passed to models with the ``fold_in`` tag and
+            only with history) and H(u) (``context.matrix``; ordered rows in
+            ``context.rows`` when the tags ask for them).
         item_idx : ndarray of int64 of shape (n_candidates,) or None
             Items to score; None for the whole catalog.
 
@@ -256,24 +490,23 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         """
         raise NotImplementedError
 
-    def _predict_pairs(self, user_idx, item_idx, features=None):
+    def _predict_pairs(self, user_idx, item_idx, features=None, timestamp=None):
         """One score per (known user, known item) pair.
 
         The default scores each distinct user's catalog in batches through
-        ``_score_items`` and gathers the pairs; models override it with a
-        direct formula.
+        ``_score_items`` (on the users' training context) and gathers the
+        pairs; models override it with a direct formula.
         """
         out = np.empty(len(user_idx), dtype=np.float64)
         uniq, inverse = np.unique(user_idx, return_inverse=True)
         step = max(1, _SCORES_PER_BATCH // max(self.n_items_, 1))
         for start in range(0, len(uniq), step):
             batch = uniq[start : start + step]
-            scores = as_tensor(self._score_items(batch, self.seen_[batch], None))
+            scores = as_tensor(self._score_items(self._training_context(batch), None))
             rows = np.flatnonzero((inverse >= start) & (inverse < start + len(batch)))
-            r = inverse[rows] - start
-            vals = scores[as_tensor(r).long().to(scores.device), as_tensor(item_idx[rows]).long()
-                          .to(scores.device)]
-            out[rows] = vals.double().cpu().numpy()
+            r = as_tensor(inverse[rows] - start).long().to(scores.device)
+            c = as_tensor(np.asarray(item_idx)[rows]).long().to(scores.device)
+            out[rows] = scores[r, c].double().cpu().numpy()
         return out
 
     # ---------------------------------------------------------- predict
@@ -319,32 +552,133 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             )
         return out
 
-    # ---------------------------------------------------------- ranking
-    def _user_context(self, users, codes, history, history_y):
-        """H(u) for each requested user as a CSR array (n_users, n_items_)."""
-        n = len(codes)
+    # ---------------------------------------------------------- context
+    def encode_users(self, users):
+        """Internal codes of user ids: positions in ``user_ids_``, -1 if unseen at fit.
+
+        Parameters
+        ----------
+        users : array-like of shape (n,)
+
+        Returns
+        -------
+        codes : ndarray of int64 of shape (n,)
+        """
+        check_is_fitted(self)
+        return encode(_as_id_array(users), self._user_index)
+
+    def encode_items(self, items):
+        """Internal codes of item ids: positions in ``item_ids_``, -1 if unseen at fit.
+
+        Parameters
+        ----------
+        items : array-like of shape (n,)
+
+        Returns
+        -------
+        codes : ndarray of int64 of shape (n,)
+        """
+        check_is_fitted(self)
+        return encode(_as_id_array(items), self._item_index)
+
+    def _training_context(self, codes):
+        """The context of known users (internal codes) without extra history."""
+        codes = np.asarray(codes, dtype=np.int64)
+        rows = getattr(self, "_train_rows_", None)
+        return UserContext(
+            users=self.user_ids_[codes],
+            codes=codes,
+            matrix=_csr_rows(self.seen_, codes),
+            n_history=np.zeros(len(codes), dtype=np.int64),
+            rows=None if rows is None else rows.take(codes),
+        )
+
+    def user_context(self, users, *, history=None, history_y=None):
+        """H(u) of each user: training interactions plus their rows in ``history``.
+
+        The one place where a user's context is built, for ``recommend``,
+        ``score_items`` and the scorers.
+
+        Parameters
+        ----------
+        users : array-like of shape (n_users,)
+            User ids, known or not.
+        history : DataFrame or array-like, default=None
+            Extra interactions of these users (an interaction table). Rows
+            of items unseen at fit and of users not in ``users`` are ignored.
+        history_y : array-like of shape (n_history,), default=None
+            Targets of ``history``: required by explicit models (ratings)
+            and binary ones (0/1 labels); confidences (1 when None) for
+            implicit ones.
+
+        Returns
+        -------
+        UserContext
+        """
+        check_is_fitted(self)
+        users = check_users(users)
+        tags = self.__skrec_tags__()
+        codes = encode(users, self._user_index)
         known = codes >= 0
-        ctx = self.seen_[np.where(known, codes, 0)]
-        if not known.all():
-            ctx = sp.csr_array(sp.diags_array(known.astype(np.float64)) @ ctx)
-            ctx.eliminate_zeros()
+        safe = np.where(known, codes, 0)
+        matrix = _csr_rows(self.seen_, codes)
+        n_history = np.zeros(len(users), dtype=np.int64)
+        ordered = tags.sequence or tags.side_features
+        rows = None
+        if ordered:
+            train = self._train_rows_.take(safe)
+            empty = np.flatnonzero(~known)
+            if len(empty):  # unknown users have no training rows
+                lengths = train.lengths().copy()
+                lengths[empty] = 0
+                keep = np.repeat(lengths > 0, train.lengths())
+                train = train._select(np.flatnonzero(keep), np.r_[0, np.cumsum(lengths)])
+            rows = train
         if history is None:
             if history_y is not None:
                 raise ValueError("history_y was given without history.")
-            return ctx
+            return UserContext(users, codes, matrix, n_history, rows)
         table = check_interactions(history, name="history", allow_empty=True)
         hy = check_target(history_y, len(table), name="history_y")
+        if hy is None and len(table) and tags.feedback in ("explicit", "binary"):
+            kind = "ratings" if tags.feedback == "explicit" else "0/1 labels"
+            raise ValueError(
+                f"{type(self).__name__} learns from {tags.feedback} feedback, so a user's "
+                f"history needs its {kind}: pass history_y (one per row of history). "
+                "Treating every history row as a positive would be a silent guess."
+            )
+        check_feedback_values(hy, tags.feedback, "history_y")
         item = encode(table.item, self._item_index)
-        uniq = pd.Index(pd.unique(np.asarray(users, dtype=object)))
+        obj_users = np.asarray(users, dtype=object)
+        uniq = pd.Index(pd.unique(obj_users))
         pos = encode(table.user, uniq)
         keep = (item >= 0) & (pos >= 0)  # unknown items and other users' rows are ignored
         values = np.ones(int(keep.sum())) if hy is None else hy[keep]
-        hist = to_csr(pos[keep], item[keep], values, (len(uniq), self.n_items_))
-        hist = hist[encode(np.asarray(users, dtype=object), uniq)]
-        if hist.shape[0] != n:  # pragma: no cover - defensive
-            raise AssertionError
-        return sp.csr_array(ctx + hist)
+        upos = encode(obj_users, uniq)
+        in_bag = np.ones(len(values), dtype=bool)
+        if tags.feedback == "binary":
+            in_bag = values > 0
+        hist = to_csr(pos[keep][in_bag], item[keep][in_bag], values[in_bag],
+                      (len(uniq), self.n_items_))[upos]
+        matrix = sp.csr_array(matrix + hist)
+        n_history = np.bincount(pos[keep], minlength=len(uniq))[upos].astype(np.int64)
+        if ordered:
+            kept = np.flatnonzero(keep)
+            grouped = _group_rows(
+                pos[kept], len(uniq), items=item[kept],
+                y=None if hy is None else hy[kept],
+                timestamp=None if table.timestamp is None else table.timestamp[kept],
+                session=None if table.session is None else table.session[kept],
+                features=None if table.features is None
+                else table.features.iloc[kept].reset_index(drop=True),
+            )
+            extra = grouped.take(upos)
+            if extra.y is None and rows.y is not None:
+                extra.y = np.ones(len(extra.items))
+            rows = _concat_rows(rows, extra)
+        return UserContext(users, codes, matrix, n_history, rows)
 
+    # ---------------------------------------------------------- ranking
     def _candidate_codes(self, candidates, n_users):
         """Internal codes of ``candidates``: (1-D codes or None, 2-D codes or None)."""
         if candidates is None:
@@ -375,21 +709,24 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             return codes, None
         return None, codes.reshape(arr.shape)
 
-    def _fallback_mask(self, users, codes, context, on_unknown):
+    def _fallback_mask(self, context, on_unknown):
         if on_unknown not in _ON_UNKNOWN:
             raise ValueError(f"on_unknown must be one of {_ON_UNKNOWN}, got {on_unknown!r}.")
-        unknown = codes < 0
+        unknown = ~context.known
         if self.__skrec_tags__().fold_in:
-            unknown &= np.diff(context.indptr) == 0
+            has_rows = np.diff(context.matrix.indptr) > 0
+            if context.rows is not None:
+                has_rows |= context.rows.lengths() > 0
+            unknown &= ~has_rows
         if on_unknown == "error" and unknown.any():
             raise ValueError(
                 f"{int(unknown.sum())} user(s) unseen at fit and without usable history, e.g. "
-                f"{list(np.asarray(users, dtype=object)[unknown][:5])}. Pass their interactions "
-                "as history=, or on_unknown='fallback' to rank them by popularity."
+                f"{list(np.asarray(context.users, dtype=object)[unknown][:5])}. Pass their "
+                "interactions as history=, or on_unknown='fallback' to rank them by popularity."
             )
         return unknown
 
-    def _batch_scores(self, codes, context, item_idx, items_2d, fallback):
+    def _batch_scores(self, context, item_idx, items_2d, fallback):
         """Scores tensor (n_batch, n_candidates) mixing model and fallback rows."""
         import torch
 
@@ -397,12 +734,12 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         cols = None if full else item_idx
         model_rows = np.flatnonzero(~fallback)
         pop = self.item_popularity_ if cols is None else self.item_popularity_[cols]
-        if len(model_rows) == len(codes):
-            scores = as_tensor(self._score_items(codes, context, cols))
+        if len(model_rows) == len(context):
+            scores = as_tensor(self._score_items(context, cols))
         else:
-            scores = as_tensor(np.tile(pop, (len(codes), 1)))
+            scores = as_tensor(np.tile(pop, (len(context), 1)))
             if len(model_rows):
-                part = as_tensor(self._score_items(codes[model_rows], context[model_rows], cols))
+                part = as_tensor(self._score_items(context[model_rows], cols))
                 scores = scores.to(device=part.device, dtype=part.dtype)
                 scores[torch.as_tensor(model_rows, device=part.device)] = part
         if full:
@@ -413,10 +750,9 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
     def _iter_batches(self, users, history, history_y, candidates, on_unknown, batch_size):
         check_is_fitted(self)
         users = check_users(users)
-        codes = encode(users, self._user_index)
-        context = self._user_context(users, codes, history, history_y)
+        context = self.user_context(users, history=history, history_y=history_y)
         item_idx, items_2d = self._candidate_codes(candidates, len(users))
-        fallback = self._fallback_mask(users, codes, context, on_unknown)
+        fallback = self._fallback_mask(context, on_unknown)
         if batch_size is None:
             batch_size = max(1, _SCORES_PER_BATCH // max(self.n_items_, 1))
         elif not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
@@ -424,8 +760,9 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         for start in range(0, len(users), batch_size):
             sl = slice(start, start + batch_size)
             sub2d = None if items_2d is None else items_2d[sl]
-            scores = self._batch_scores(codes[sl], context[sl], item_idx, sub2d, fallback[sl])
-            yield sl, scores, context[sl], item_idx, sub2d
+            ctx = context[sl]
+            scores = self._batch_scores(ctx, item_idx, sub2d, fallback[sl])
+            yield sl, scores, ctx.matrix, item_idx, sub2d
 
     def score_items(self, users, candidates=None, *, history=None, history_y=None,
                     on_unknown="fallback", batch_size=None):
@@ -524,6 +861,25 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             items_out.append(self.item_ids_[codes])
             scores_out.append(vals)
         return np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
+
+
+def _as_id_array(values):
+    arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+    return arr.ravel()
+
+
+def _csr_rows(matrix, codes):
+    """Rows ``codes`` of a CSR array, an empty row where a code is -1 (stored zeros kept)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    known = codes >= 0
+    ptr = np.asarray(matrix.indptr, dtype=np.int64)
+    lengths = np.where(known, ptr[np.maximum(codes, 0) + 1] - ptr[np.maximum(codes, 0)], 0)
+    indptr = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    idx = np.arange(indptr[-1], dtype=np.int64) - np.repeat(
+        indptr[:-1] - ptr[np.maximum(codes, 0)], lengths)
+    return sp.csr_array((matrix.data[idx], matrix.indices[idx], indptr),
+                        shape=(len(codes), matrix.shape[1]))
 
 
 def _seen_positions(ctx, item_idx, items_2d, n_items):

@@ -31,7 +31,8 @@ class ItemMean(BaseRecommender):
         self.item_mean_ = sums / np.maximum(counts, 1)
         self.n_rows_ = len(data.user)
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
+        user_idx, history = context.codes, context.matrix
         s = self.item_mean_ if item_idx is None else self.item_mean_[item_idx]
         return np.tile(s, (len(user_idx), 1))
 
@@ -52,7 +53,8 @@ class HistorySum(BaseRecommender):
     def _fit(self, data):
         pass
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
+        user_idx, history = context.codes, context.matrix
         total = np.asarray(history.sum(axis=1)).ravel()
         w = np.arange(1, self.n_items_ + 1, dtype=float)
         if item_idx is not None:

@@ -34,7 +34,8 @@ class TinyItemBias(BaseRecommender):
         self.item_bias_ = resid / (count + self.reg)
         return self
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
+        user_idx, history = context.codes, context.matrix
         rating = self.global_mean_ + self.item_bias_
         rating = rating if item_idx is None else rating[item_idx]
         return np.tile(rating, (len(user_idx), 1))

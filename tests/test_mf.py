@@ -149,9 +149,13 @@ def test_side_features_enter_the_factors():
     plain = est.module_.item_factors.weight.detach().numpy()
     assert not np.allclose(est.item_factors_, plain)
     assert np.isfinite(est.predict(X)).all()
-    # Unknown users fold in without features.
-    s = est.score_items(["__n__"], history=pd.DataFrame({"user": ["__n__"], "item": [X.item[0]]}))
+    # Unknown users fold in without features, from their ratings.
+    hist = pd.DataFrame({"user": ["__n__"], "item": [X.item[0]]})
+    s = est.score_items(["__n__"], history=hist, history_y=[4.0])
     assert np.isfinite(s).all()
+    # An explicit model never guesses the ratings of a history.
+    with pytest.raises(ValueError, match="history_y"):
+        est.score_items(["__n__"], history=hist)
 
 
 def test_side_feature_errors():

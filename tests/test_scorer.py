@@ -49,7 +49,8 @@ class FixedScores(BaseRecommender):
         self.cold_ = np.asarray(self.cold, float)[cols]
         return self
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
+        user_idx, history = context.codes, context.matrix
         out = np.where(user_idx[:, None] >= 0, self.table_[np.maximum(user_idx, 0)], self.cold_)
         return out if item_idx is None else out[:, item_idx]
 
@@ -69,7 +70,8 @@ class MeanEmbedding(BaseRecommender):
         self.item_factors_ = rng.normal(size=(data.n_items, self.n_factors))
         return self
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
+        user_idx, history = context.codes, context.matrix
         counts = np.maximum(np.asarray(history.sum(axis=1)).ravel(), 1.0)
         users = (history @ self.item_factors_) / counts[:, None]
         v = self.item_factors_ if item_idx is None else self.item_factors_[item_idx]

@@ -359,7 +359,8 @@ class ToyAutoEncoder(TorchRecommender):
     def _batch_loss(self, module, batch):
         return nn.functional.binary_cross_entropy_with_logits(module(batch["x"]), batch["x"])
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
+        user_idx, history = context.codes, context.matrix
         x = torch.as_tensor(history.toarray() > 0, dtype=torch.float32)
         with torch.no_grad():
             scores = self.module_(x)

@@ -6,6 +6,13 @@ imports torch.
 """
 
 from ._engine import FunctionalModule, TorchRecommender
+from ._pairs import PairwiseRecommender
 from ._sampling import NegativeSampler, user_holdout_mask
 
-__all__ = ["FunctionalModule", "NegativeSampler", "TorchRecommender", "user_holdout_mask"]
+__all__ = [
+    "FunctionalModule",
+    "NegativeSampler",
+    "PairwiseRecommender",
+    "TorchRecommender",
+    "user_holdout_mask",
+]

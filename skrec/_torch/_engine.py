@@ -20,7 +20,19 @@ maths through small hooks:
     an iterator of batch dicts (default: shuffled slices of the rows);
 ``_prepare_batch(batch, generator)`` (optional)
     randomness added to a batch outside the loss (negative samples,
-    reparameterization noise), drawn from the local generator.
+    reparameterization noise), drawn from the local generator;
+``_train_step(module, batch, optimizer) -> loss`` (optional)
+    one optimizer step (default: backward and step); override for gradient
+    clipping, annealing keyed on ``self.global_step_``, or a meta-learning
+    outer step;
+``_prepare_fit(data)`` (optional)
+    fitted set-up that ``_batch_loss`` reads (samplers, feature tables).
+
+A wrapper (the MAML meta-estimator) gets a module whose loss it can compute
+with :meth:`TorchRecommender._init_module`, which runs ``_prepare_fit`` and
+``_build_module``. The input-shaped bases (:mod:`skrec._torch._pairs`,
+:mod:`skrec._torch._rows`, :mod:`skrec._torch._sequences`) supply batching,
+holdout, catalog scoring and fold-in for their kind of input.
 
 Modules used with the default scoring follow one protocol:
 ``module(user, item=None, **extras)`` returns ``(scores, penalty)``, scores of
@@ -45,6 +57,10 @@ from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
 from ..utils._torch import cuda_available, resolve_device, seed_from_random_state
 from ._sampling import NegativeSampler, user_holdout_mask
+
+#: A training loss whose magnitude grows past this factor of the first
+#: epoch's (or of 1) is taken as divergence.
+DIVERGENCE_FACTOR = 1e4
 
 __all__ = ["FunctionalModule", "NegativeSampler", "TorchRecommender", "user_holdout_mask"]
 
@@ -259,6 +275,18 @@ class TorchRecommender(BaseRecommender):
         self.device_ = resolve_device(self.device)
         return seed_from_random_state(self.random_state)
 
+    def _init_module(self, data):
+        """Fitted set-up and a fresh module on ``device_``: enough to compute a loss.
+
+        Runs ``_prepare_fit(data)`` then ``_build_module(data)``. A wrapper
+        (e.g. MAML) calls it after setting ``device_`` and then evaluates
+        ``_batch_loss`` on batches of ``_training_rows(data)``.
+        """
+        if not hasattr(self, "device_"):
+            self.device_ = resolve_device(self.device)
+        self._prepare_fit(data)
+        return self._build_module(data).to(self.device_)
+
     def _fit(self, data):
         seed = self._seed_and_device()
         device = self.device_
@@ -266,23 +294,22 @@ class TorchRecommender(BaseRecommender):
         generator = torch.Generator(device=device)
         generator.manual_seed(seed)
 
-        self._prepare_fit(data)
-        rows = self._training_rows(data)
-        val_rows = None
-        if self.early_stopping:
-            rows, val_rows = self._split_holdout(rows, np_rng)
-        rows = _to_tensors(rows, device)
-
         warm = self._can_warm_start()
         fork_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)  # only inside the fork: module init, dropout
             if warm:
+                self._prepare_fit(data)
                 module = self.module_
                 snapshot = {k: v.detach().clone() for k, v in module.state_dict().items()}
             else:
-                module = self._build_module(data).to(device)
+                module = self._init_module(data)
                 snapshot = None
+            rows = self._training_rows(data)
+            val_rows = None
+            if self.early_stopping:
+                rows, val_rows = self._split_holdout(rows, np_rng)
+            rows = _to_tensors(rows, device)
             val_batches = None
             if val_rows is not None:
                 # Drawn once (negatives included), so epochs are compared on the same data.
@@ -292,7 +319,7 @@ class TorchRecommender(BaseRecommender):
                 ]
             try:
                 self._train(module, rows, val_batches, generator, warm)
-            except FloatingPointError:
+            except BaseException:
                 if snapshot is not None:  # leave the warm-started model as it was
                     module.load_state_dict(snapshot)
                 raise
@@ -345,6 +372,10 @@ class TorchRecommender(BaseRecommender):
         if not warm or not hasattr(self, "history_"):
             self.history_ = []
             self.n_iter_ = 0
+            self.global_step_ = 0
+        else:  # a copy, so that a failed warm start leaves the old history untouched
+            self.history_ = list(self.history_)
+        first_loss = None
         monitor_val = val_batches is not None
         best = np.inf
         best_state = None
@@ -365,10 +396,8 @@ class TorchRecommender(BaseRecommender):
                 count = 0
                 for batch in self._make_batches(rows, generator):
                     batch = self._prepare_batch(batch, generator)
-                    loss = self._batch_loss(module, batch)
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
+                    loss = self._train_step(module, batch, opt)
+                    self.global_step_ = getattr(self, "global_step_", 0) + 1
                     n_b = _batch_len(batch)
                     total += loss.detach().double() * n_b
                     count += n_b
@@ -376,6 +405,9 @@ class TorchRecommender(BaseRecommender):
                     scheduler.step()
                 train_loss = float(total) / max(count, 1)
                 self._check_finite(train_loss, "training")
+                if first_loss is None:
+                    first_loss = train_loss
+                self._check_divergence(train_loss, first_loss)
                 val_loss = None
                 if monitor_val:
                     val_loss = self._validation_loss(module, val_batches)
@@ -409,6 +441,28 @@ class TorchRecommender(BaseRecommender):
             best_epoch = self.n_iter_
         self.best_epoch_ = best_epoch
         module.eval()
+
+    def _train_step(self, module, batch, optimizer):
+        """One optimizer step on ``batch``; returns the (detached) loss.
+
+        Override for gradient clipping, schedules keyed on
+        ``self.global_step_`` (optimizer steps so far, counted across
+        warm-started fits), or a meta-learning outer step.
+        """
+        loss = self._batch_loss(module, batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    def _check_divergence(self, loss, first):
+        if abs(loss) > DIVERGENCE_FACTOR * max(abs(first), 1.0):
+            raise FloatingPointError(
+                f"The training loss of {type(self).__name__} grew from {first:.4g} to "
+                f"{loss:.4g} at epoch {getattr(self, 'n_iter_', 0) + 1} (more than "
+                f"{DIVERGENCE_FACTOR:g} times): the optimisation diverged. Use a lower "
+                f"learning rate (lr={self.lr} now) or a larger reg."
+            )
 
     def _validation_loss(self, module, batches):
         module.eval()
@@ -460,99 +514,3 @@ class TorchRecommender(BaseRecommender):
                     value.to(device)
                 elif isinstance(value, (torch.Tensor, NegativeSampler)):
                     setattr(self, key, value.to(device))
-
-    # ---------------------------------------------------------- scoring
-    def _forward_extras(self, user_idx, known):
-        """Extra keyword inputs of ``module(user, item, ...)`` at scoring time."""
-        return {}
-
-    def _history_rows(self, history):
-        """Training-like rows of a batch of users' histories (user = row position)."""
-        coo = history.tocoo()
-        rows = {"user": coo.row.astype(np.int64), "item": coo.col.astype(np.int64)}
-        if self.__skrec_tags__().feedback == "explicit":
-            rows["y"] = coo.data.astype(np.float64)
-        return rows
-
-    def _fold_in_params(self, history):
-        """New user parameters for the users of ``history`` (gradient fold-in).
-
-        Each listed user parameter gets fresh rows initialised at the mean of
-        the trained rows (a shared initialisation), then ``_fold_in_steps``
-        Adam steps on the model's own loss over the history, item parameters
-        fixed. Deterministic: its randomness comes from a generator seeded by
-        ``random_state``.
-        """
-        module = self.module_
-        params = dict(module.named_parameters())
-        n_new = history.shape[0]
-        new = {
-            name: params[name].detach().mean(0, keepdim=True).repeat(
-                n_new, *([1] * (params[name].dim() - 1))).clone().requires_grad_(True)
-            for name in self._user_param_names
-        }
-        rows = _to_tensors(self._history_rows(history), self.device_)
-        generator = torch.Generator(device=self.device_)
-        rs = self.random_state
-        generator.manual_seed(seed_from_random_state(rs) if isinstance(rs, numbers.Integral) else 0)
-        opt = torch.optim.Adam(list(new.values()), lr=self._fold_in_lr)
-        func = FunctionalModule(module, new)
-        was_training = module.training
-        module.eval()
-        with torch.enable_grad():
-            for _ in range(self._fold_in_steps):
-                batch = self._prepare_batch(dict(rows), generator)
-                loss = self._batch_loss(func, batch)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-        module.train(was_training)
-        return {k: v.detach() for k, v in new.items()}
-
-    def _score_items(self, user_idx, history, item_idx):
-        check_is_fitted(self, "module_")
-        module = self.module_
-        module.eval()
-        user_idx = np.asarray(user_idx, dtype=np.int64)
-        known = user_idx >= 0
-        with torch.no_grad():
-            users = torch.as_tensor(np.where(known, user_idx, 0), device=self.device_)
-            extras = self._forward_extras(user_idx, known)
-            scores, _ = module(users, None, **extras)
-            if not known.all():
-                unk = np.flatnonzero(~known)
-                new = self._fold_in_params(history[unk])
-                pos = torch.arange(len(unk), device=self.device_)
-                sub_extras = self._forward_extras(user_idx[unk], known[unk])
-                part, _ = FunctionalModule(module, new)(pos, None, **sub_extras)
-                scores[torch.as_tensor(unk, device=self.device_)] = part
-        if item_idx is not None:
-            scores = scores[:, torch.as_tensor(item_idx, device=self.device_)]
-        return scores
-
-    def _predict_pairs(self, user_idx, item_idx, features=None, timestamp=None):
-        check_is_fitted(self, "module_")
-        module = self.module_
-        module.eval()
-        out = np.empty(len(user_idx), dtype=np.float64)
-        step = 1 << 16
-        with torch.no_grad():
-            for s in range(0, len(user_idx), step):
-                u = np.asarray(user_idx[s : s + step], dtype=np.int64)
-                i = np.asarray(item_idx[s : s + step], dtype=np.int64)
-                extras = self._pair_extras(u, i, features, timestamp, s)
-                pred, _ = module(torch.as_tensor(u, device=self.device_),
-                                 torch.as_tensor(i, device=self.device_), **extras)
-                out[s : s + len(u)] = pred.double().cpu().numpy()
-        return self._postprocess_predictions(out)
-
-    def _pair_extras(self, user_idx, item_idx, features, timestamp, offset):
-        """Extra keyword inputs of ``module(user, item, ...)`` at predict time.
-
-        ``features`` and ``timestamp`` are aligned with the whole request;
-        this chunk starts at row ``offset``.
-        """
-        return self._forward_extras(user_idx, np.ones(len(user_idx), bool))
-
-    def _postprocess_predictions(self, pred):
-        return pred

@@ -239,7 +239,7 @@ class EASE(BaseRecommender):
             self._device_B = B
         return B
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
         import torch
 
         B = self._weights()
@@ -247,5 +247,5 @@ class EASE(BaseRecommender):
             B = B[:, torch.from_numpy(np.asarray(item_idx)).to(B.device)]
         # A dense batch times B: at full-catalog width a BLAS matmul beats the
         # sparse kernels by far (the batch is bounded by the base class).
-        H = torch.from_numpy(sp.csr_array(history).toarray().astype(self.B_.dtype))
+        H = torch.from_numpy(sp.csr_array(context.matrix).toarray().astype(self.B_.dtype))
         return H.to(B.device) @ B

@@ -48,9 +48,9 @@ class Popularity(BaseRecommender):
     def _fit(self, data):
         return self
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
         pop = self.item_popularity_ if item_idx is None else self.item_popularity_[item_idx]
-        return np.tile(pop, (len(user_idx), 1))
+        return np.tile(pop, (len(context), 1))
 
     def _predict_pairs(self, user_idx, item_idx, features=None):
         return self.item_popularity_[item_idx]

@@ -532,17 +532,12 @@ class ALS(BaseRecommender):
             self._gram0(Y, eye),
         )
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
         import torch
 
         X, Y = self._factors()
-        user_idx = np.asarray(user_idx, dtype=np.int64)
-        known = user_idx >= 0
-        refold = ~known
-        if known.any():
-            diff = sp.csr_array(history[known] - self.seen_[user_idx[known]])
-            diff.eliminate_zeros()
-            refold[known] = np.diff(diff.indptr) > 0
+        user_idx, history = context.codes, context.matrix
+        refold = context.extended  # unknown users, and known ones with extra history
         U = X[torch.from_numpy(np.maximum(user_idx, 0)).to(X.device)]
         if refold.any():
             rows = np.flatnonzero(refold)

@@ -13,12 +13,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from torch.nn import functional as F
 
 from ..base import RecommenderTags
+from .._torch import PairwiseRecommender
 from ..utils._compat import Interval, StrOptions
 from ._modules import MFModule
-from .._torch import NegativeSampler, TorchRecommender
 
 __all__ = ["BPRMF", "MF"]
 
@@ -110,83 +109,14 @@ def _as_seconds(timestamp):
 
 
 # --------------------------------------------------------------- base
-class _FactorizationBase(TorchRecommender):
-    """Losses, sampling and inputs shared by the factorization estimators."""
+class _FactorizationBase(PairwiseRecommender):
+    """Parameters shared by the gradient-trained factorization estimators."""
 
     _parameter_constraints: dict = {
-        **TorchRecommender._parameter_constraints,
+        **PairwiseRecommender._parameter_constraints,
         "n_factors": [Interval(numbers.Integral, 1, None, closed="left")],
-        "loss": [StrOptions(set(_LOSSES))],
-        "reg": [Interval(numbers.Real, 0, None, closed="left")],
-        "n_negatives": [Interval(numbers.Integral, 1, None, closed="left")],
-        "sampler": [StrOptions({"uniform", "popularity"})],
-        "duplicates": [StrOptions({"mean", "last", "first", "sum", "error"})],
+        "init_std": [Interval(numbers.Real, 0, None, closed="neither")],
     }
-    _module_inputs: tuple = ()
-
-    # ------------------------------------------------------------ tags
-    def _explicit(self):
-        return getattr(self, "loss", "bce") == "mse"
-
-    def __skrec_tags__(self):
-        return RecommenderTags(
-            feedback="explicit" if self._explicit() else "implicit", fold_in=True, torch=True
-        )
-
-    def _duplicates_policy(self):
-        return self.duplicates if self._explicit() else "keep"
-
-    # ---------------------------------------------------------- training
-    def _prepare_fit(self, data):
-        if self._explicit():
-            self._y_range = (float(np.min(data.y)), float(np.max(data.y)))
-        self._sampler = None
-        if not self._explicit():
-            self._sampler = NegativeSampler(
-                data.n_items, self.sampler, counts=np.bincount(data.item, minlength=data.n_items),
-                device=self.device_,
-            )
-
-    def _prepare_batch(self, batch, generator):
-        if self._sampler is not None:
-            n = _len(batch)
-            batch["neg"] = self._sampler.sample((n, self.n_negatives), generator)
-        return batch
-
-    def _module_kwargs(self, batch):
-        return {k: batch[k] for k in self._module_inputs if k in batch}
-
-    def _batch_loss(self, module, batch):
-        weight = batch.get("weight")
-        if self._explicit():
-            scores, pen = module(batch["user"], batch["item"], **self._module_kwargs(batch))
-            per_row = (scores - batch["y"]) ** 2
-        else:
-            items = torch.cat([batch["item"][:, None], batch["neg"]], dim=1)
-            scores, pen = module(batch["user"], items, **self._module_kwargs(batch))
-            if self.loss == "bpr":
-                per_row = F.softplus(-(scores[:, :1] - scores[:, 1:])).mean(1)
-            else:
-                per_row = F.softplus(-scores[:, 0]) + F.softplus(scores[:, 1:]).sum(1)
-            if "y" in batch:  # implicit confidence
-                weight = batch["y"] if weight is None else weight * batch["y"]
-        if weight is None:
-            data_loss = per_row.mean()
-        else:
-            data_loss = (per_row * weight).sum() / weight.sum().clamp_min(1e-12)
-        return data_loss + self._penalty_weight() * pen.mean()
-
-    def _penalty_weight(self):
-        return self.reg
-
-    def _postprocess_predictions(self, pred):
-        if self._explicit():  # ratings beyond the training range only add error
-            return np.clip(pred, *self._y_range)
-        return pred
-
-
-def _len(batch):
-    return int(next(iter(batch.values())).shape[0])
 
 
 # ----------------------------------------------------------------- MF
@@ -310,11 +240,13 @@ class MF(_FactorizationBase):
 
     _parameter_constraints: dict = {
         **_FactorizationBase._parameter_constraints,
+        "loss": [StrOptions(set(_LOSSES))],
+        "reg": [Interval(numbers.Real, 0, None, closed="left")],
+        "duplicates": [StrOptions({"mean", "last", "first", "sum", "error"})],
         "biases": ["boolean"],
         "side_features": ["boolean"],
         "temporal": ["boolean", Interval(numbers.Integral, 1, None, closed="left")],
         "time_reg": [Interval(numbers.Real, 0, None, closed="left")],
-        "init_std": [Interval(numbers.Real, 0, None, closed="neither")],
     }
     _module_inputs = ("user_x", "time")
 
@@ -434,23 +366,27 @@ class MF(_FactorizationBase):
         self.item_factors_ = q.detach().cpu().numpy()
 
     # ----------------------------------------------------------- scoring
-    def _forward_extras(self, user_idx, known):
+    def _forward_extras(self, context):
         extras = {}
         if self._user_x is not None:  # unknown users have no features: zeros
-            x = np.zeros((len(user_idx), self._user_x.shape[1]))
-            x[known] = self._user_x[np.asarray(user_idx)[known]]
+            x = np.zeros((len(context), self._user_x.shape[1]))
+            known = context.known
+            x[known] = self._user_x[context.codes[known]]
             extras["user_x"] = torch.as_tensor(x, dtype=torch.float32, device=self.device_)
         return extras
 
     def _pair_extras(self, user_idx, item_idx, features, timestamp, offset):
-        extras = self._forward_extras(user_idx, np.ones(len(user_idx), bool))
+        extras = {}
+        if self._user_x is not None:
+            extras["user_x"] = torch.as_tensor(self._user_x[user_idx], dtype=torch.float32,
+                                               device=self.device_)
         if timestamp is not None and self._n_time_bins():
             bins = self._bin_times(_as_seconds(timestamp[offset : offset + len(user_idx)]))
             extras["time"] = torch.as_tensor(bins, device=self.device_)
         return extras
 
     def _ridge_user_params(self, history):
-        """Exact ridge fold-in (explicit loss): user factors and bias per history row."""
+        """Exact ridge fold-in (explicit loss): user factors and bias per row of H(u)."""
         m = self.module_
         with torch.no_grad():
             q_all = m.item_factors.weight
@@ -492,10 +428,10 @@ class MF(_FactorizationBase):
             params["user_drift.weight"] = torch.zeros((n, 1), device=self.device_)
         return params
 
-    def _fold_in_params(self, history):
+    def _fold_in_params(self, context):
         if self._explicit():
-            return self._ridge_user_params(history)
-        return super()._fold_in_params(history)
+            return self._ridge_user_params(context.matrix)
+        return super()._fold_in_params(context)
 
 
 # --------------------------------------------------------------- BPRMF
@@ -566,11 +502,9 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     """
 
     _parameter_constraints: dict = {
-        k: v for k, v in _FactorizationBase._parameter_constraints.items()
-        if k not in ("loss", "duplicates")
-    } | {
+        **_FactorizationBase._parameter_constraints,
+        "reg": [Interval(numbers.Real, 0, None, closed="left")],
         "biases": ["boolean"],
-        "init_std": [Interval(numbers.Real, 0, None, closed="neither")],
     }
     _user_param_names = ("user_factors.weight",)
     loss = "bpr"

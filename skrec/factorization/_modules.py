@@ -1,7 +1,7 @@
 """Private torch modules of the factorization models.
 
 They know nothing of scikit-learn or ids: they see integer codes and
-tensors. Each follows the protocol of :mod:`skrec._torch._engine`:
+tensors. Each follows the protocol of :mod:`skrec._torch._pairs`:
 ``module(user, item=None, **inputs)`` returns ``(scores, penalty)``.
 
 - ``item`` of shape ``(n,)`` scores the pairs ``(user[r], item[r])``;
@@ -36,6 +36,8 @@ def _rowsum(x, item):
 
 class MFModule(nn.Module):
     """score = mu + b_u + b_i + b_{i,t} + m_u n_t + (p_u + W_u x_u) . (q_i + W_i x_i)."""
+
+    scores_catalog = True  # forward(user, None) scores the whole catalog
 
     def __init__(self, n_users, n_items, n_factors, *, biases=True, global_mean=0.0,
                  init_std=0.1, user_bias=True, n_user_features=0, item_features=None,
@@ -139,6 +141,8 @@ class MFModule(nn.Module):
 class MixtureOfTastesModule(nn.Module):
     """score = b_i + sum_t softmax_t(A_ut . q_i) (U_ut . q_i)  (Kula, 2017)."""
 
+    scores_catalog = True  # forward(user, None) scores the whole catalog
+
     def __init__(self, n_users, n_items, n_factors, n_tastes, *, init_std=0.1):
         super().__init__()
         self.n_factors = n_factors
@@ -184,6 +188,8 @@ class VariationalMFModule(nn.Module):
     each used factor row from the prior N(0, prior_std^2 I), plus the squared
     biases.
     """
+
+    scores_catalog = True  # forward(user, None) scores the whole catalog
 
     def __init__(self, n_users, n_items, n_factors, *, biases=True, global_mean=0.0,
                  prior_std=1.0, init_std=0.1):

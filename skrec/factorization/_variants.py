@@ -82,15 +82,12 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     """
 
     _parameter_constraints: dict = {
-        k: v for k, v in _FactorizationBase._parameter_constraints.items()
-        if k not in ("duplicates",)
-    } | {
+        **_FactorizationBase._parameter_constraints,
         "loss": [StrOptions({"bpr", "bce"})],
+        "reg": [Interval(numbers.Real, 0, None, closed="left")],
         "n_tastes": [Interval(numbers.Integral, 1, None, closed="left")],
-        "init_std": [Interval(numbers.Real, 0, None, closed="neither")],
     }
     _user_param_names = ("user_tastes.weight", "user_attention.weight")
-    duplicates = "keep"
 
     def __init__(self, n_factors=32, *, n_tastes=3, loss="bpr", reg=1e-2, n_negatives=4,
                  sampler="uniform", init_std=0.1, max_iter=10, batch_size=4096, lr=0.03,
@@ -199,12 +196,12 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
     """
 
     _parameter_constraints: dict = {
-        k: v for k, v in _FactorizationBase._parameter_constraints.items() if k != "reg"
-    } | {
+        **_FactorizationBase._parameter_constraints,
+        "loss": [StrOptions({"mse", "bce", "bpr"})],
+        "duplicates": [StrOptions({"mean", "last", "first", "sum", "error"})],
         "biases": ["boolean"],
         "kl_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "prior_std": [Interval(numbers.Real, 0, None, closed="neither")],
-        "init_std": [Interval(numbers.Real, 0, None, closed="neither")],
     }
     _module_inputs = ("eps_user", "eps_item")
 

@@ -128,8 +128,8 @@ class _RankingScorer:
                 "Pass y to the scorer (GridSearchCV does when fit is given y), or drop "
                 "relevance_threshold."
             )
-        ucode = encode(table.user, inner._user_index)
-        icode = encode(table.item, inner._item_index)
+        ucode = inner.encode_users(table.user)
+        icode = inner.encode_items(table.item)
         item_key, _ = pd.factorize(table.item)  # identity of every item, known or not
         cold = ucode < 0
         is_query = np.ones(n, dtype=bool)
@@ -196,21 +196,17 @@ class _RankingScorer:
             if len(support):
                 history = _take(X, support)
                 history_y = None if y is None else y[support]
-        eval_codes = encode(users, inner._user_index)
-        sup_pos = np.searchsorted(eval_keys, user_key[support])
-        sup_items = icode[support]
-        keep = sup_items >= 0
-        sup_csr = to_csr(sup_pos[keep], sup_items[keep], None, (len(users), inner.n_items_))
+        truth = _GroundTruth(users, pos.astype(np.int64), icode[rows], inner.n_items_, history,
+                             history_y, None)
 
-        def context(sl):
-            codes = eval_codes[sl]
-            known = codes >= 0
-            ctx = inner.seen_[np.where(known, codes, 0)]
-            ctx = sp.csr_array(sp.diags_array(known.astype(np.float64)) @ ctx)
-            return sp.csr_array(ctx + sup_csr[sl])
+        def context(sl):  # H(u) of the evaluated users, built by the estimator itself
+            hist, hist_y = _history_for(truth, users[sl])
+            ctx = inner.user_context(users[sl], history=hist, history_y=hist_y).matrix
+            return sp.csr_array((np.ones(len(ctx.indices)), ctx.indices, ctx.indptr),
+                                shape=ctx.shape)  # membership: a rating of 0 is still seen
 
-        return _GroundTruth(users, pos.astype(np.int64), icode[rows], inner.n_items_, history,
-                            history_y, context)
+        truth.context = context
+        return truth
 
     # ---------------------------------------------------------- scoring
     def __call__(self, estimator, X, y=None):
@@ -246,7 +242,7 @@ class _RankingScorer:
                 history_y=truth.history_y, exclude_seen=self.exclude_seen,
                 batch_size=self._batch(inner),
             )
-            codes = encode(items.ravel(), inner._item_index).reshape(items.shape)
+            codes = inner.encode_items(items.ravel()).reshape(items.shape)
             valid = np.isfinite(scores) & (codes >= 0)
             rec_keys = np.arange(len(codes))[:, None] * inner.n_items_ + np.maximum(codes, 0)
             hits = (_member(rec_keys, truth.known_keys()) & valid).astype(np.float64)

@@ -51,7 +51,7 @@ class _NextItemScorer:
         if len(event) == 0:
             values = {key: K.mean_over_users([], key) for key, _, _ in self.metrics}
             return values[self.metrics[0][0]] if self.single else values
-        target = encode(table.item[rows[event]], inner._item_index)
+        target = inner.encode_items(table.item[rows[event]])
         prefix_len = position[event]
         prefix_start = start[event]
         step = self.batch_size or max(1, 2**22 // max(inner.n_items_, 1))
@@ -69,7 +69,7 @@ class _NextItemScorer:
                 estimator, users, k_max, history=history, exclude_seen=self.exclude_seen,
                 batch_size=step,
             )
-            codes = encode(items.ravel(), inner._item_index).reshape(items.shape)
+            codes = inner.encode_items(items.ravel()).reshape(items.shape)
             hit = (codes == target[sl][:, None]) & np.isfinite(scores) & (codes >= 0)
             hits.append(hit.astype(np.float64))
         hits = np.concatenate(hits)

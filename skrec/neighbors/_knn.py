@@ -280,8 +280,8 @@ class ItemKNN(BaseRecommender):
         )
         return self
 
-    def _score_items(self, user_idx, history, item_idx):
-        H = _as_weights(history, self.binarize)
+    def _score_items(self, context, item_idx):
+        H = _as_weights(context.matrix, self.binarize)
         S = self.similarity_ if item_idx is None else self.similarity_[:, item_idx]
         return sp.csr_array(H @ S).toarray()
 
@@ -404,7 +404,8 @@ class UserKNN(BaseRecommender):
             exclude=np.asarray(user_idx, dtype=np.int64),  # a known user is not their own neighbour
         )
 
-    def _score_items(self, user_idx, history, item_idx):
+    def _score_items(self, context, item_idx):
+        user_idx, history = context.codes, context.matrix
         R = self._neighbors if item_idx is None else self._neighbors[:, item_idx]
         step = max(1, _ENTRIES_PER_BLOCK // max(self.n_users_, 1))
         parts = []

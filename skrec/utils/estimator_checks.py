@@ -54,6 +54,14 @@ def _check_data(estimator, n_users=30, n_items=24, seed=0):
     return X, y
 
 
+def _history_y(estimator, n):
+    """Targets for ``n`` history rows: ratings or labels where the model needs them."""
+    feedback = get_recommender_tags(estimator).feedback
+    if feedback == "implicit" or n == 0:
+        return None
+    return np.full(n, 5.0 if feedback == "explicit" else 1.0)
+
+
 def _fit(estimator, X, y):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
@@ -180,7 +188,7 @@ def check_empty_history(estimator):
     users = np.r_[est.user_ids_[:3], np.array(["__new__"], dtype=object)].astype(object)
     ref = est.recommend(users, k=4)
     for hist in (empty, pd.DataFrame({USER: ["__new__", users[0]], ITEM: ["__x__", "__y__"]})):
-        got = est.recommend(users, k=4, history=hist)
+        got = est.recommend(users, k=4, history=hist, history_y=_history_y(est, len(hist)))
         np.testing.assert_array_equal(got[0], ref[0])
         np.testing.assert_allclose(got[1], ref[1])
 
@@ -193,11 +201,13 @@ def check_fold_in(estimator):
     u0 = est.user_ids_[0]
     own = est.item_ids_[est.seen_[[0]].indices]
     hist = pd.DataFrame({USER: "__new__", ITEM: own})
-    items, scores = est.recommend(["__new__"], k=5, history=hist, on_unknown="error")
+    hy = _history_y(est, len(hist))
+    items, scores = est.recommend(["__new__"], k=5, history=hist, history_y=hy,
+                                  on_unknown="error")
     finite = np.isfinite(scores[0])
     assert finite.any()
     assert not set(items[0][finite]) & set(own)
-    s = est.score_items(["__new__", u0], history=hist)
+    s = est.score_items(["__new__", u0], history=hist, history_y=hy)
     assert np.isfinite(s).all()
 
 
