@@ -9,8 +9,8 @@ from sklearn.preprocessing import FunctionTransformer
 
 import skrec
 from skrec import USER
-from skrec.datasets import make_interactions
 from skrec.baselines import Popularity
+from skrec.datasets import make_interactions
 from skrec.utils import get_recommender_tags
 
 

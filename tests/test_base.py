@@ -7,8 +7,8 @@ import scipy.sparse as sp
 
 from skrec import ITEM, TIME, USER
 from skrec.base import BaseRecommender, RecommenderTags
-from skrec.datasets import make_interactions
 from skrec.baselines import Popularity
+from skrec.datasets import make_interactions
 from skrec.utils import get_recommender_tags
 from skrec.utils._compat import StrOptions
 
@@ -32,7 +32,7 @@ class ItemMean(BaseRecommender):
         self.n_rows_ = len(data.user)
 
     def _score_items(self, context, item_idx):
-        user_idx, history = context.codes, context.matrix
+        user_idx, _history = context.codes, context.matrix
         s = self.item_mean_ if item_idx is None else self.item_mean_[item_idx]
         return np.tile(s, (len(user_idx), 1))
 
@@ -54,7 +54,7 @@ class HistorySum(BaseRecommender):
         pass
 
     def _score_items(self, context, item_idx):
-        user_idx, history = context.codes, context.matrix
+        _user_idx, history = context.codes, context.matrix
         total = np.asarray(history.sum(axis=1)).ravel()
         w = np.arange(1, self.n_items_ + 1, dtype=float)
         if item_idx is not None:

@@ -15,9 +15,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, QuantileTransformer, StandardScaler
 
 import skrec
+from skrec.baselines import Popularity
 from skrec.compose import SideFeatureJoiner, SideTable, make_side_feature_transformer
 from skrec.datasets import make_interactions
-from skrec.baselines import Popularity
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from sklearn.preprocessing import FunctionTransformer
 import skrec
 from skrec import ITEM, TIME, USER
 from skrec.base import BaseRecommender, RecommenderTags
+from skrec.baselines import Popularity
 from skrec.datasets import make_checkerboard, make_interactions
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import ColdStartUserSplit, UserHoldoutSplit, UserKFold
 from skrec.neighbors import ItemKNN
-from skrec.baselines import Popularity
 
 
 class TinyItemBias(BaseRecommender):
@@ -35,7 +35,7 @@ class TinyItemBias(BaseRecommender):
         return self
 
     def _score_items(self, context, item_idx):
-        user_idx, history = context.codes, context.matrix
+        user_idx, _history = context.codes, context.matrix
         rating = self.global_mean_ + self.item_bias_
         rating = rating if item_idx is None else rating[item_idx]
         return np.tile(rating, (len(user_idx), 1))

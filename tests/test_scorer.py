@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 
 import skrec
 from skrec.base import BaseRecommender, RecommenderTags
+from skrec.baselines import Popularity
 from skrec.datasets import make_interactions
 from skrec.metrics import (
     auc_score,
@@ -27,7 +28,6 @@ from skrec.metrics import (
     precision_at_k,
     recall_at_k,
 )
-from skrec.baselines import Popularity
 
 L2 = 1 / math.log2(3)
 ITEMS = list("abcdef")
@@ -50,7 +50,7 @@ class FixedScores(BaseRecommender):
         return self
 
     def _score_items(self, context, item_idx):
-        user_idx, history = context.codes, context.matrix
+        user_idx, _history = context.codes, context.matrix
         out = np.where(user_idx[:, None] >= 0, self.table_[np.maximum(user_idx, 0)], self.cold_)
         return out if item_idx is None else out[:, item_idx]
 
@@ -71,7 +71,7 @@ class MeanEmbedding(BaseRecommender):
         return self
 
     def _score_items(self, context, item_idx):
-        user_idx, history = context.codes, context.matrix
+        _user_idx, history = context.codes, context.matrix
         counts = np.maximum(np.asarray(history.sum(axis=1)).ravel(), 1.0)
         users = (history @ self.item_factors_) / counts[:, None]
         v = self.item_factors_ if item_idx is None else self.item_factors_[item_idx]

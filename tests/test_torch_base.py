@@ -11,10 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from skrec.base import RecommenderTags
-from skrec.datasets import make_interactions
-from skrec.factorization import MF
-from skrec.baselines import Popularity
 from skrec._torch import _engine as tb
 from skrec._torch._engine import (
     FunctionalModule,
@@ -22,6 +18,10 @@ from skrec._torch._engine import (
     TorchRecommender,
     user_holdout_mask,
 )
+from skrec.base import RecommenderTags
+from skrec.baselines import Popularity
+from skrec.datasets import make_interactions
+from skrec.factorization import MF
 
 CUDA = torch.cuda.is_available()
 
@@ -360,7 +360,7 @@ class ToyAutoEncoder(TorchRecommender):
         return nn.functional.binary_cross_entropy_with_logits(module(batch["x"]), batch["x"])
 
     def _score_items(self, context, item_idx):
-        user_idx, history = context.codes, context.matrix
+        _user_idx, history = context.codes, context.matrix
         x = torch.as_tensor(history.toarray() > 0, dtype=torch.float32)
         with torch.no_grad():
             scores = self.module_(x)

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..base import RecommenderTags
 from .._torch import PairwiseRecommender
+from ..base import RecommenderTags
 from ..utils._compat import Interval, StrOptions
 from ._modules import MFModule
 

@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._constants import TIME
-from .._data import check_interactions, check_target, encode, to_csr
+from .._data import check_interactions, check_target
 from ..utils.validation import check_k
 from . import _kernels as K
 

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from .._constants import USER
-from .._data import check_interactions, encode
+from .._data import check_interactions
 from ..utils.validation import check_k
 from . import _kernels as K
 from ._scorer import _check_optional_positive_int, _parse_metric, _take
