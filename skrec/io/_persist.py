@@ -93,7 +93,6 @@ class _Encoder:
     def __init__(self):
         self.ids = {}  # id(obj) -> node id, for objects, modules and parameters
         self.keep = []  # keep encoded objects alive so that ids stay unique
-        self.active = set()  # objects being encoded (cycle detection)
 
     # ----------------------------------------------------------- helpers
     def _error(self, path, value, why=None):
@@ -229,11 +228,6 @@ class _Encoder:
         return {_KIND: "index", "dtype": str(index.dtype),
                 "values": self._ndarray(values, f"{path}.values"), "name": name}
 
-    def _enter(self, obj, path):
-        if id(obj) in self.active:
-            raise self._error(path, obj, "that refers back to itself (a cycle)")
-        self.active.add(id(obj))
-
     def _object(self, obj, path):
         ref, node_id = self._ref(obj)
         if ref is not None:
@@ -251,13 +245,11 @@ class _Encoder:
         if not isinstance(state, dict):
             raise self._error(path, obj, f"of type {_class_path(cls)} whose __getstate__ "
                               "does not return a dict")
-        self._enter(obj, path)
-        try:
-            encoded = {_KIND: "dict", "items": [
-                [k, self.encode(v, f"{path}.{k}")] for k, v in state.items()
-            ]}
-        finally:
-            self.active.discard(id(obj))
+        # The node id is registered before the state is encoded, so a reference
+        # back to this object (a cycle) is stored as a "ref" node.
+        encoded = {_KIND: "dict", "items": [
+            [k, self.encode(v, f"{path}.{k}")] for k, v in state.items()
+        ]}
         return {_KIND: "object", "id": node_id, _CLASS: _class_path(cls), "state": encoded}
 
     def _module(self, module, path):
@@ -272,27 +264,23 @@ class _Encoder:
         if hooks:
             raise self._error(path, module, f"a torch module with hooks ({hooks}); remove "
                               "them before saving")
-        self._enter(module, path)
-        try:
-            attrs = {k: v for k, v in vars(module).items() if k not in _MODULE_INTERNALS}
-            node = {
-                _KIND: "module", "id": node_id, _CLASS: _class_path(cls),
-                "training": bool(module.training),
-                "attrs": {_KIND: "dict", "items": [
-                    [k, self.encode(v, f"{path}.{k}")] for k, v in attrs.items()]},
-                "parameters": [
-                    [k, None if p is None else self.encode(p, f"{path}.{k}")]
-                    for k, p in module._parameters.items()],
-                "buffers": [
-                    [k, None if b is None else _cpu_tensor(b, f"{path}.{k}", self)]
-                    for k, b in module._buffers.items()],
-                "non_persistent": sorted(module._non_persistent_buffers_set),
-                "modules": [
-                    [k, None if m is None else self._module(m, f"{path}.{k}")]
-                    for k, m in module._modules.items()],
-            }
-        finally:
-            self.active.discard(id(module))
+        attrs = {k: v for k, v in vars(module).items() if k not in _MODULE_INTERNALS}
+        node = {
+            _KIND: "module", "id": node_id, _CLASS: _class_path(cls),
+            "training": bool(module.training),
+            "attrs": {_KIND: "dict", "items": [
+                [k, self.encode(v, f"{path}.{k}")] for k, v in attrs.items()]},
+            "parameters": [
+                [k, None if p is None else self.encode(p, f"{path}.{k}")]
+                for k, p in module._parameters.items()],
+            "buffers": [
+                [k, None if b is None else _cpu_tensor(b, f"{path}.{k}", self)]
+                for k, b in module._buffers.items()],
+            "non_persistent": sorted(module._non_persistent_buffers_set),
+            "modules": [
+                [k, None if m is None else self._module(m, f"{path}.{k}")]
+                for k, m in module._modules.items()],
+        }
         return node
 
 
@@ -720,9 +708,14 @@ def load(path):
     except FileNotFoundError:
         raise
     except pickle.UnpicklingError as exc:
+        if "global" in str(exc).lower():  # torch's unpickler refused to import a name
+            raise ValueError(
+                f"{where} holds an object that is not a class skrec can load safely; it was "
+                f"refused and nothing in it was run ({exc})."
+            ) from exc
         raise ValueError(
-            f"{where} holds an object that is not a class skrec can load safely, or is not "
-            f"a skrec model file; it was refused and nothing in it was run ({exc})."
+            f"{where} is not a readable skrec model file (truncated, corrupt or of another "
+            f"format); nothing in it was run ({exc})."
         ) from exc
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError,
             io.UnsupportedOperation) as exc:
