@@ -3,6 +3,7 @@
 import hashlib
 import http.server
 import io
+import json
 import os
 import threading
 import zipfile
@@ -21,6 +22,8 @@ from skrec.datasets import (
     make_checkerboard,
     make_interactions,
 )
+
+MANIFEST = _movielens._MANIFEST
 
 # --------------------------------------------------------------------------
 # Tiny archives in the real MovieLens layouts
@@ -109,6 +112,7 @@ class _Server:
         self.files = {}
         self.requests = []
         self.truncate = set()
+        self.no_length = set()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -120,7 +124,8 @@ class _Server:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/zip")
-                self.send_header("Content-Length", str(len(body)))
+                if self.path not in server.no_length:  # else the body ends at close
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.path in server.truncate:
                     self.wfile.write(body[: len(body) // 2])
@@ -157,14 +162,18 @@ def server():
 def registry(server, monkeypatch):
     """Point the 100k and latest-small entries at the local server."""
 
-    def point(variant, folder, files, *, checksum=None, truncate=False):
+    def point(variant, folder, files, *, checksum=None, truncate=False, size=None,
+              no_length=False):
         body = _zip(folder, files)
         path = f"/{folder}.zip"
         url = server.serve(path, body)
         if truncate:
             server.truncate.add(path)
+        if no_length:
+            server.no_length.add(path)
         sha = checksum or hashlib.sha256(body).hexdigest()
-        entry = _movielens.RemoteFileMetadata(f"{folder}.zip", url, sha, folder)
+        size = len(body) if size is None else size  # the known size, as in the registry
+        entry = _movielens.RemoteFileMetadata(f"{folder}.zip", url, sha, folder, size)
         monkeypatch.setitem(_movielens._MOVIELENS, variant, entry)
         return entry
 
@@ -215,7 +224,7 @@ def test_download_parse_and_cache_hit_100k(tmp_path, server, registry):
     assert server.requests == ["/ml-100k.zip"]
     # Only the extracted folder remains: no archive, no temporary file.
     assert sorted(os.listdir(cache)) == ["ml-100k"]
-    assert sorted(os.listdir(cache / "ml-100k")) == sorted(ML100K_FILES)
+    assert sorted(os.listdir(cache / "ml-100k")) == sorted([*ML100K_FILES, MANIFEST])
 
     assert data.X.columns.tolist() == [USER, ITEM, TIME]
     assert data.X[USER].tolist() == [1, 1, 2, 3, 3]
@@ -398,6 +407,94 @@ def test_folder_of_another_variant(tmp_path, monkeypatch):
     folder = _write_folder(tmp_path / "ml-latest-small", LATEST_FILES)
     with pytest.raises(ValueError, match="variant='latest-small'"):
         fetch_movielens("20m", data_home=folder)
+
+
+def test_archive_missing_a_required_file_is_not_cached(tmp_path, server, registry):
+    files = {k: v for k, v in ML100K_FILES.items() if k != "u.user"}
+    registry("100k", "ml-100k", files)
+    with pytest.raises(OSError, match=r"passed its checksum but lacks \['u.user'\]"):
+        fetch_movielens("100k", data_home=tmp_path)
+    assert os.listdir(tmp_path) == []
+    # Nothing half-cached: the next call downloads again.
+    with pytest.raises(OSError, match="lacks"):
+        fetch_movielens("100k", data_home=tmp_path)
+    assert len(server.requests) == 2
+
+
+def test_registry_holds_known_sizes():
+    sizes = {v: m.size for v, m in _movielens._MOVIELENS.items()}
+    assert sizes == {"100k": 4_924_029, "1m": 5_917_549, "20m": 198_702_078,
+                     "latest-small": 978_202}
+
+
+@pytest.mark.parametrize("no_length", [False, True])
+def test_download_larger_than_known_size_is_aborted(tmp_path, server, registry, no_length):
+    registry("100k", "ml-100k", ML100K_FILES, size=100, no_length=no_length)
+    what = "sent over" if no_length else "announces"
+    with pytest.raises(OSError, match=rf"aborted: the server {what} \d+ bytes, more than 110 "
+                                      r"\(1.1 x the known size of ml-100k.zip, 100 bytes\)"):
+        fetch_movielens("100k", data_home=tmp_path)
+    assert os.listdir(tmp_path) == []
+    # A body within 1.1 x the known size is accepted (the checksum still decides).
+    body_size = len(server.files["/ml-100k.zip"])
+    registry("100k", "ml-100k", ML100K_FILES, size=int(body_size / 1.05), no_length=no_length)
+    assert len(fetch_movielens("100k", data_home=tmp_path).X) == 5
+
+
+def test_verify_accepts_a_good_cache(tmp_path, server, registry):
+    fetch_movielens("100k", data_home=tmp_path)
+    data = fetch_movielens("100k", data_home=tmp_path, verify=True)
+    assert len(data.X) == 5
+    assert len(server.requests) == 1
+    manifest = json.loads((tmp_path / "ml-100k" / MANIFEST).read_text())
+    assert manifest["sha256"] == _movielens._MOVIELENS["100k"].checksum
+    assert manifest["files"]["u.data"] == hashlib.sha256(ML100K_FILES["u.data"]).hexdigest()
+
+
+@pytest.mark.parametrize("damage", ["edit", "delete", "manifest", "registry"])
+def test_verify_replaces_a_damaged_cache(tmp_path, server, registry, damage):
+    fetch_movielens("100k", data_home=tmp_path)
+    folder = tmp_path / "ml-100k"
+    if damage == "edit":
+        (folder / "u.data").write_bytes(b"1\t10\t1\t881250949\n")
+        reason = "u.data has changed"
+    elif damage == "delete":
+        (folder / "u.genre").unlink()
+        reason = "u.genre is missing"
+    elif damage == "manifest":
+        (folder / MANIFEST).unlink()
+        reason = "no .skrec-manifest.json"
+    else:  # the registry now pins another archive
+        registry("100k", "ml-100k", {**ML100K_FILES, "README": b"a new release\n"})
+        reason = "registry expects"
+    # Without verify the damage goes unnoticed (a missing file is still reported).
+    if damage == "delete":
+        with pytest.raises(FileNotFoundError, match="u.genre"):
+            fetch_movielens("100k", data_home=tmp_path)
+    else:
+        fetch_movielens("100k", data_home=tmp_path)
+    assert len(server.requests) == 1
+    # With download_if_missing=False, a clear error and the folder is left alone.
+    with pytest.raises(OSError, match=rf"verify=True: .*failed verification: .*{reason}"):
+        fetch_movielens("100k", data_home=tmp_path, verify=True, download_if_missing=False)
+    assert folder.is_dir() and len(server.requests) == 1
+    # Otherwise it is downloaded again, with a warning.
+    with pytest.warns(UserWarning, match=rf"failed verification \(.*{reason}.*downloaded again"):
+        data = fetch_movielens("100k", data_home=tmp_path, verify=True)
+    assert len(server.requests) == 2
+    np.testing.assert_array_equal(data.y, [5, 3, 4, 1, 2])
+    assert sorted(os.listdir(tmp_path)) == ["ml-100k"]
+    fetch_movielens("100k", data_home=tmp_path, verify=True)
+    assert len(server.requests) == 2
+
+
+def test_verify_never_deletes_a_folder_given_as_data_home(tmp_path, monkeypatch):
+    monkeypatch.setattr(_movielens, "_download_and_extract", _no_download)
+    folder = _write_folder(tmp_path / "my-copy", ML100K_FILES)
+    with pytest.raises(OSError, match="passed as data_home and is left untouched"):
+        fetch_movielens("100k", data_home=folder, verify=True)
+    assert sorted(os.listdir(folder)) == sorted(ML100K_FILES)
+    assert len(fetch_movielens("100k", data_home=folder).X) == 5
 
 
 def _no_download(*args, **kwargs):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import shutil
 import tempfile
 import urllib.request
+import warnings
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -36,6 +38,10 @@ class RemoteFileMetadata(NamedTuple):
     folder : str
         Name of the top-level folder inside the archive, which is also the
         name of the extracted folder in the cache (``"ml-100k"``).
+    size : int or None, default=None
+        Known size of the archive in bytes. A download that grows past
+        ``1.1 * size`` (or announces a larger ``Content-Length``) is aborted;
+        None sets no cap.
 
     See Also
     --------
@@ -51,12 +57,15 @@ class RemoteFileMetadata(NamedTuple):
     >>> mirror = entry._replace(url="http://127.0.0.1:8000/ml-100k.zip")
     >>> mirror.checksum == entry.checksum
     True
+    >>> entry.size
+    4924029
     """
 
     filename: str
     url: str
     checksum: str
     folder: str
+    size: int | None = None
 
 
 _BASE_URL = "https://files.grouplens.org/datasets/movielens/"
@@ -77,24 +86,28 @@ _MOVIELENS = {
         url=_BASE_URL + "ml-100k.zip",
         checksum="50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
         folder="ml-100k",
+        size=4_924_029,
     ),
     "1m": RemoteFileMetadata(
         filename="ml-1m.zip",
         url=_BASE_URL + "ml-1m.zip",
         checksum="a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
         folder="ml-1m",
+        size=5_917_549,
     ),
     "20m": RemoteFileMetadata(
         filename="ml-20m.zip",
         url=_BASE_URL + "ml-20m.zip",
         checksum="96f243c338a8665f6bcc89c53edf6ee39162a846940de6b7c8c48aeada765ff3",
         folder="ml-20m",
+        size=198_702_078,
     ),
     "latest-small": RemoteFileMetadata(
         filename="ml-latest-small.zip",
         url=_BASE_URL + "ml-latest-small.zip",
         checksum="696d65a3dfceac7c45750ad32df2c259311949efec81f0f144fdfb91ebc9e436",
         folder="ml-latest-small",
+        size=978_202,
     ),
 }
 
@@ -128,6 +141,11 @@ _ML1M_OCCUPATIONS = (
 
 _CHUNK = 1 << 20
 _TIMEOUT = 60.0
+#: A download may exceed the known size of its archive by this factor at most.
+_SIZE_SLACK = 1.1
+#: Written into each folder extracted by skrec: the archive's sha256 and one
+#: sha256 per extracted file, re-checked by ``fetch_movielens(verify=True)``.
+_MANIFEST = ".skrec-manifest.json"
 
 
 def get_data_home(data_home=None):
@@ -188,6 +206,18 @@ def _remove(path):
         pass
 
 
+class _TooLarge(Exception):
+    pass
+
+
+def _too_large(remote, cap, what):
+    return (
+        f"Downloading {remote.url} was aborted: the server {what} bytes, more than "
+        f"{cap} ({_SIZE_SLACK} x the known size of {remote.filename}, {remote.size} "
+        "bytes). No partial file was kept; check the URL or the mirror."
+    )
+
+
 def _download(remote, data_home):
     """Stream ``remote.url`` to a temporary file in ``data_home``; verify sha256.
 
@@ -195,6 +225,7 @@ def _download(remote, data_home):
     temporary file is removed and an OSError is raised.
     """
     fd, tmp_path = tempfile.mkstemp(prefix=f".{remote.filename}.", suffix=".part", dir=data_home)
+    cap = None if remote.size is None else int(remote.size * _SIZE_SLACK)
     try:
         digest = hashlib.sha256()
         n_bytes = 0
@@ -204,13 +235,20 @@ def _download(remote, data_home):
                 urllib.request.urlopen(remote.url, timeout=_TIMEOUT) as response,
             ):
                 expected_length = response.headers.get("Content-Length")
+                if (cap is not None and expected_length is not None
+                        and expected_length.isdigit() and int(expected_length) > cap):
+                    raise _TooLarge(_too_large(remote, cap, f"announces {expected_length}"))
                 while True:
                     block = response.read(_CHUNK)
                     if not block:
                         break
-                    digest.update(block)
                     n_bytes += len(block)
+                    if cap is not None and n_bytes > cap:
+                        raise _TooLarge(_too_large(remote, cap, f"sent over {n_bytes}"))
+                    digest.update(block)
                     out.write(block)
+        except _TooLarge as exc:
+            raise OSError(str(exc)) from None
         except (OSError, http.client.HTTPException) as exc:
             # URLError, HTTPError and socket errors are OSError; a body cut short
             # raises http.client.IncompleteRead, an HTTPException.
@@ -237,11 +275,13 @@ def _download(remote, data_home):
     return tmp_path
 
 
-def _download_and_extract(remote, data_home):
+def _download_and_extract(remote, data_home, required=()):
     """Download, verify and extract ``remote`` into ``data_home/remote.folder``.
 
     The archive is extracted into a temporary folder next to the target and
-    renamed into place, so the target exists only when it is complete.
+    renamed into place, so the target exists only when it is complete: the
+    archive passed its checksum and holds every file of ``required``. A
+    manifest of the extracted files' sha256 is written into the folder.
     """
     target = os.path.join(data_home, remote.folder)
     archive = _download(remote, data_home)
@@ -260,6 +300,14 @@ def _download_and_extract(remote, data_home):
                 f"The archive from {remote.url} has no top-level folder {remote.folder!r}; "
                 f"found {sorted(os.listdir(tmp_dir))}."
             )
+        missing = [f for f in required if not os.path.isfile(os.path.join(extracted, f))]
+        if missing:
+            raise OSError(
+                f"The archive from {remote.url} passed its checksum but lacks {missing} in "
+                f"{remote.folder}/; it was not kept in the cache. Check that the registry "
+                "entry (URL, checksum, folder) names the right archive."
+            )
+        _write_manifest(extracted, remote)
         try:
             os.replace(extracted, target)
         except OSError:
@@ -273,8 +321,65 @@ def _download_and_extract(remote, data_home):
     return target
 
 
-def _resolve_folder(variant, remote, data_home, download_if_missing):
+def _folder_files(folder):
+    """Relative paths (with "/") of the files under ``folder``, manifest excluded."""
+    out = []
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            rel = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
+            if rel != _MANIFEST:
+                out.append(rel)
+    return sorted(out)
+
+
+def _write_manifest(folder, remote):
+    files = {rel: _sha256(os.path.join(folder, rel)) for rel in _folder_files(folder)}
+    manifest = {"archive": remote.filename, "sha256": remote.checksum.lower(), "files": files}
+    with open(os.path.join(folder, _MANIFEST), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+
+
+def _verify_folder(variant, remote, folder):
+    """None when ``folder`` matches its manifest and the registry, else the reason."""
+    path = os.path.join(folder, _MANIFEST)
+    if not os.path.isfile(path):
+        return (f"{folder} has no {_MANIFEST} (it was not extracted by skrec, or by an "
+                "older version), so its files cannot be checked")
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        archive_sha, files = manifest["sha256"], dict(manifest["files"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"its manifest {path} is unreadable ({exc!r})"
+    if remote.checksum is None or str(archive_sha).lower() != remote.checksum.lower():
+        return (f"it was extracted from an archive with sha256 {archive_sha}, but the "
+                f"registry expects {remote.checksum}")
+    for name in _REQUIRED_FILES[variant]:
+        if name not in files:
+            return f"its manifest does not list {name}"
+    for rel, expected in sorted(files.items()):
+        full = os.path.join(folder, *rel.split("/"))
+        if not os.path.isfile(full):
+            return f"{rel} is missing"
+        actual = _sha256(full)
+        if actual != expected:
+            return f"{rel} has changed (sha256 {actual}, expected {expected})"
+    return None
+
+
+def _discard(path):
+    """Move ``path`` aside (so the name is free at once), then delete it."""
+    aside = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".discard",
+                             dir=os.path.dirname(path))
+    try:
+        os.replace(path, os.path.join(aside, "old"))
+    finally:
+        _remove(aside)
+
+
+def _resolve_folder(variant, remote, data_home, download_if_missing, verify=False):
     """Find (or download) the extracted MovieLens folder for ``variant``."""
+    required = _REQUIRED_FILES[variant]
     if data_home is not None:
         direct = Path(data_home).expanduser()
         if direct.is_dir() and not (direct / remote.folder).is_dir():
@@ -285,20 +390,46 @@ def _resolve_folder(variant, remote, data_home, download_if_missing):
                     f"data_home={str(data_home)!r} looks like the {name} folder, but "
                     f"variant={variant!r} was asked for; pass variant={other[name]!r}."
                 )
-            ratings = _REQUIRED_FILES[variant][0]
+            ratings = required[0]
             if name == remote.folder or (direct / ratings).is_file():
+                if verify:
+                    reason = _verify_folder(variant, remote, str(direct))
+                    if reason is not None:
+                        raise OSError(
+                            f"verify=True: {direct} failed verification: {reason}. This "
+                            "folder was passed as data_home and is left untouched; point "
+                            "data_home at a cache folder to download a fresh copy, or pass "
+                            "verify=False."
+                        )
                 return direct
     home = get_data_home(data_home)
     target = os.path.join(home, remote.folder)
     if os.path.isdir(target):
-        return Path(target)
+        if not verify:
+            return Path(target)
+        reason = _verify_folder(variant, remote, target)
+        if reason is None:
+            return Path(target)
+        if not download_if_missing:
+            raise OSError(
+                f"verify=True: the cached MovieLens {variant} in {target} failed verification: "
+                f"{reason}. Pass download_if_missing=True to replace it with a fresh "
+                f"download, or delete {target}."
+            )
+        warnings.warn(
+            f"The cached MovieLens {variant} in {target} failed verification ({reason}); "
+            f"it is deleted and downloaded again from {remote.url}.",
+            UserWarning,
+            stacklevel=3,
+        )
+        _discard(target)
     if not download_if_missing:
         raise OSError(
             f"MovieLens {variant} was not found in {home} (no {remote.folder}/ folder) "
             "and download_if_missing=False. Pass download_if_missing=True to download "
             f"it from {remote.url}, or point data_home at an extracted {remote.folder} folder."
         )
-    return Path(_download_and_extract(remote, home))
+    return Path(_download_and_extract(remote, home, required))
 
 
 def _check_files(variant, folder):
@@ -473,7 +604,7 @@ def _describe(variant, remote, folder, ratings):
     return "\n".join(lines)
 
 
-def fetch_movielens(variant="100k", *, data_home=None, download_if_missing=True):
+def fetch_movielens(variant="100k", *, data_home=None, download_if_missing=True, verify=False):
     """Load a MovieLens dataset, downloading it into a local cache if needed.
 
     Where the data is read from:
@@ -490,8 +621,11 @@ def fetch_movielens(variant="100k", *, data_home=None, download_if_missing=True)
        (when ``download_if_missing``), its sha256 is checked, and it is
        extracted there. The download goes to a temporary file and the
        extraction to a temporary folder renamed into place at the end, so an
-       interrupted or corrupt download leaves nothing behind; the archive is
-       deleted after extraction.
+       interrupted, oversized (more than 1.1 times the archive's known size)
+       or corrupt download, or an archive that lacks one of the variant's
+       files, leaves nothing behind; the archive is deleted after extraction
+       and a manifest of the extracted files' sha256
+       (``.skrec-manifest.json``) is kept in the folder.
 
     Parameters
     ----------
@@ -503,6 +637,15 @@ def fetch_movielens(variant="100k", *, data_home=None, download_if_missing=True)
     download_if_missing : bool, default=True
         If False, raise an OSError instead of downloading when the data is
         not found locally.
+    verify : bool, default=False
+        Re-check a local copy before reading it: the manifest must name the
+        archive checksum of the registry and every file must still hash to
+        its recorded sha256 (this reads every file: a few seconds for
+        ``"20m"``). A cached copy that fails (or has no manifest) is deleted
+        and downloaded again, with a warning, when ``download_if_missing``
+        is True; otherwise an OSError is raised. A folder passed directly as
+        ``data_home`` is never deleted: failing verification raises an
+        OSError.
 
     Returns
     -------
@@ -533,7 +676,9 @@ def fetch_movielens(variant="100k", *, data_home=None, download_if_missing=True)
         another variant.
     OSError
         When the data is missing and ``download_if_missing=False``, when a
-        download fails or the archive's checksum does not match, and
+        download fails, exceeds the archive's known size, the archive's
+        checksum does not match or it lacks a required file, when
+        ``verify=True`` finds a local copy that cannot be replaced changed, and
         (``FileNotFoundError``) when the folder lacks a required file, such as
         ``ratings.dat``.
 
@@ -585,7 +730,7 @@ def fetch_movielens(variant="100k", *, data_home=None, download_if_missing=True)
     if variant not in _MOVIELENS:
         raise ValueError(f"variant must be one of {sorted(_MOVIELENS)}, got {variant!r}.")
     remote = _MOVIELENS[variant]
-    folder = _resolve_folder(variant, remote, data_home, download_if_missing)
+    folder = _resolve_folder(variant, remote, data_home, download_if_missing, verify)
     _check_files(variant, folder)
     ratings, user_features, item_features = _READERS[variant](folder)
     X = ratings[[USER, ITEM, TIME]].reset_index(drop=True)
