@@ -214,9 +214,9 @@ class _RankingScorer:
 
     # ---------------------------------------------------------- scoring
     def __call__(self, estimator, X, y=None):
-        from .._api import _unwrap
+        from ..utils._tags import unwrap_estimator
 
-        inner, _ = _unwrap(estimator, None)
+        inner, _ = unwrap_estimator(estimator, fitted=True)
         check_is_fitted(inner)
         truth = self._ground_truth(inner, X, y)
         if len(truth.users) == 0:

@@ -30,9 +30,10 @@ class _NextItemScorer:
         return f"make_next_item_scorer({names[0] if self.single else names!r})"
 
     def __call__(self, estimator, X, y=None):
-        from .._api import _unwrap, recommend
+        from .._api import recommend
+        from ..utils._tags import unwrap_estimator
 
-        inner, _ = _unwrap(estimator, None)
+        inner, _ = unwrap_estimator(estimator, fitted=True)
         check_is_fitted(inner)
         table = check_interactions(X, name="X_test", require_session=True)
         n = len(table)
