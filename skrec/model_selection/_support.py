@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._constants import TIME
-from .._data import check_interactions, encode_fit
+from .._data import check_interactions, encode_fit, position_in_group
 
 
 def support_query_split(X, y=None, *, n_support=5, order="time", random_state=0):
@@ -71,15 +71,9 @@ def support_query_split(X, y=None, *, n_support=5, order="time", random_state=0)
             raise ValueError(f"X[{TIME!r}] has missing values.")
     else:
         key = check_random_state(random_state).permutation(n)
-    rows = np.lexsort((np.arange(n), key, user))  # by user, then key, then row
-    sorted_user = user[rows]
-    start = np.r_[True, sorted_user[1:] != sorted_user[:-1]]
-    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
-    position = np.arange(n) - first
-    sizes = np.bincount(user)[sorted_user]
+    position, sizes = position_in_group(user, order=key)
     cutoff = np.where(sizes > n_support, n_support, sizes - 1)
-    in_support = np.empty(n, dtype=bool)
-    in_support[rows] = position < cutoff
+    in_support = position < cutoff
     return np.flatnonzero(in_support).astype(np.int64), np.flatnonzero(~in_support).astype(
         np.int64
     )
