@@ -8,9 +8,9 @@ import pytest
 import scipy.sparse as sp
 import torch
 
+from skrec.baselines import Popularity
 from skrec.datasets import make_interactions
 from skrec.factorization import ALS
-from skrec.baselines import Popularity
 from skrec.factorization._als import _conjugate_gradient, _exact_solve, _Side, _weights
 
 

@@ -8,9 +8,9 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from skrec.datasets import make_interactions
 from skrec.autoencoders import EASE
 from skrec.baselines import Popularity
+from skrec.datasets import make_interactions
 
 from .test_als import holdout, ndcg_at_10
 

@@ -12,11 +12,11 @@ from sklearn.preprocessing import FunctionTransformer
 import skrec
 from skrec import ITEM, TIME, USER
 from skrec.base import BaseRecommender, RecommenderTags
+from skrec.baselines import Popularity
 from skrec.datasets import make_checkerboard, make_interactions
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import ColdStartUserSplit, UserHoldoutSplit, UserKFold
 from skrec.neighbors import ItemKNN
-from skrec.baselines import Popularity
 
 
 class TinyItemBias(BaseRecommender):

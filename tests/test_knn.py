@@ -7,10 +7,9 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skrec.datasets import make_interactions
-from skrec.neighbors import ItemKNN, UserKNN
 from skrec.baselines import Popularity
-from skrec.neighbors import _knn
+from skrec.datasets import make_interactions
+from skrec.neighbors import ItemKNN, UserKNN, _knn
 
 # The tiny matrix used by the known-answer tests (users x items):
 #   u0: i0 i1      |U_i0| = 2, |U_i1| = 3, |U_i2| = 3

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
+from skrec.baselines import Popularity
 from skrec.datasets import make_interactions
 from skrec.factorization import BPRMF, MF, MixtureOfTastesMF, VariationalMF
-from skrec.baselines import Popularity
 
 FAST = dict(device="cpu", random_state=0)
 

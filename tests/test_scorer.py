@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 
 import skrec
 from skrec.base import BaseRecommender, RecommenderTags
+from skrec.baselines import Popularity
 from skrec.datasets import make_interactions
 from skrec.metrics import (
     auc_score,
@@ -27,7 +28,6 @@ from skrec.metrics import (
     precision_at_k,
     recall_at_k,
 )
-from skrec.baselines import Popularity
 
 L2 = 1 / math.log2(3)
 ITEMS = list("abcdef")

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sklearn.model_selection import check_cv, cross_validate
 
 from skrec import ITEM, SESSION, TIME, USER
+from skrec.baselines import Popularity
 from skrec.datasets import make_interactions
 from skrec.model_selection import (
     ColdStartItemSplit,
@@ -20,7 +21,6 @@ from skrec.model_selection import (
     kcore_filter,
     train_test_split_interactions,
 )
-from skrec.baselines import Popularity
 
 SETTINGS = settings(max_examples=40, deadline=None)
 

@@ -11,10 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from skrec.base import RecommenderTags
-from skrec.datasets import make_interactions
-from skrec.factorization import MF
-from skrec.baselines import Popularity
 from skrec._torch import _engine as tb
 from skrec._torch._engine import (
     FunctionalModule,
@@ -22,6 +18,10 @@ from skrec._torch._engine import (
     TorchRecommender,
     user_holdout_mask,
 )
+from skrec.base import RecommenderTags
+from skrec.baselines import Popularity
+from skrec.datasets import make_interactions
+from skrec.factorization import MF
 
 CUDA = torch.cuda.is_available()
 
