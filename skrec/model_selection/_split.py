@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 
 from .._constants import SESSION, TIME, USER
 from .._data import check_interactions, position_in_group
+from ..utils.validation import check_int
 
 # --------------------------------------------------------------------- helpers
 
@@ -75,9 +76,7 @@ def _codes(values):
 
 
 def _check_int(value, name, minimum, owner):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
+    return check_int(value, f"{owner}: {name}", minimum)
 
 
 def _check_size(value, name, owner, *, allow_none=False):

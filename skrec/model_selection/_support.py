@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._constants import TIME
 from .._data import check_interactions, encode_fit, position_in_group
+from ..utils.validation import check_int
 
 
 def support_query_split(X, y=None, *, n_support=5, order="time", random_state=0):
@@ -55,8 +54,7 @@ def support_query_split(X, y=None, *, n_support=5, order="time", random_state=0)
     >>> support.tolist(), query.tolist()
     ([1, 2, 4], [0, 3])
     """
-    if isinstance(n_support, bool) or not isinstance(n_support, numbers.Integral) or n_support < 0:
-        raise ValueError(f"n_support must be a non-negative integer, got {n_support!r}.")
+    n_support = check_int(n_support, "n_support", 0)
     if order not in ("time", "random"):
         raise ValueError(f"order must be 'time' or 'random', got {order!r}.")
     table = check_interactions(X, require_time=order == "time", allow_empty=True)
