@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from _common import emit, median, peak_rss_mb, require_shared, timed
 
-from skrec.neighbors import ItemKNN, UserKNN
 from skrec.baselines import Popularity
+from skrec.neighbors import ItemKNN, UserKNN
 
 GRIDS = {
     "Popularity": [{}],

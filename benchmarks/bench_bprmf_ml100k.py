@@ -54,8 +54,8 @@ def main():
 
     import torch
 
-    from skrec.factorization import BPRMF, MF, MixtureOfTastesMF
     from skrec.baselines import Popularity
+    from skrec.factorization import BPRMF, MF, MixtureOfTastesMF
 
     torch.set_num_threads(args.threads)
     path = require_shared("ml-100k")

@@ -17,8 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 from _common import emit, median, peak_rss_mb
 
-from skrec.datasets import make_interactions
 from skrec.autoencoders import EASE
+from skrec.datasets import make_interactions
 
 
 def numpy_ease(X, reg):

@@ -18,13 +18,13 @@ import numpy as np
 from _common import emit, median, require_shared
 
 from skrec import ITEM, USER
+from skrec.autoencoders import EASE
+from skrec.baselines import Popularity
 from skrec.datasets import fetch_movielens
+from skrec.factorization import ALS
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import UserHoldoutSplit
-from skrec.factorization import ALS
-from skrec.autoencoders import EASE
 from skrec.neighbors import ItemKNN, UserKNN
-from skrec.baselines import Popularity
 
 MODELS = {
     "Popularity": lambda: Popularity(),

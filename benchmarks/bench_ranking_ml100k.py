@@ -23,8 +23,8 @@ import pandas as pd
 from _common import emit, require_shared
 from _ranking import ranking_metrics, user_holdout
 
-from skrec.factorization import ALS
 from skrec.autoencoders import EASE
+from skrec.factorization import ALS
 
 
 def main():

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, median, peak_rss_mb, timed  # noqa: E402
 
 from skrec.base import BaseRecommender, RecommenderTags  # noqa: E402
+from skrec.baselines import Popularity  # noqa: E402
 from skrec.datasets import make_interactions  # noqa: E402
 from skrec.metrics import make_ranking_scorer  # noqa: E402
-from skrec.baselines import Popularity  # noqa: E402
 
 
 class DenseFactors(BaseRecommender):

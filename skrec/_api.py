@@ -2,33 +2,7 @@
 
 from __future__ import annotations
 
-from sklearn.utils.validation import check_is_fitted
-
-
-def _unwrap(estimator, history):
-    """Walk down Pipeline / fitted search / FrozenEstimator, transforming history."""
-    from sklearn.pipeline import Pipeline
-
-    for _ in range(20):
-        if isinstance(estimator, Pipeline):
-            if history is not None and len(estimator.steps) > 1:
-                check_is_fitted(estimator)
-                history = estimator[:-1].transform(history)
-            estimator = estimator.steps[-1][1]
-        elif hasattr(estimator, "cv") and hasattr(estimator, "estimator"):
-            if not hasattr(estimator, "best_estimator_"):
-                raise ValueError(
-                    f"{type(estimator).__name__} has no best_estimator_: fit it with "
-                    "refit=True (or a metric name) before recommending."
-                )
-            estimator = estimator.best_estimator_
-        elif type(estimator).__name__ == "FrozenEstimator":
-            estimator = estimator.estimator
-        else:
-            break
-    if not hasattr(estimator, "recommend"):
-        raise TypeError(f"{type(estimator).__name__} is not a recommender (no recommend method).")
-    return estimator, history
+from .utils._tags import unwrap_estimator
 
 
 def recommend(estimator, users, k=10, *, history=None, **kwargs):
@@ -63,7 +37,7 @@ def recommend(estimator, users, k=10, *, history=None, **kwargs):
     >>> items.shape
     (2, 3)
     """
-    inner, history = _unwrap(estimator, history)
+    inner, history = unwrap_estimator(estimator, history, fitted=True)
     return inner.recommend(users, k, history=history, **kwargs)
 
 
@@ -83,5 +57,5 @@ def score_items(estimator, users, candidates=None, *, history=None, **kwargs):
     -------
     scores : ndarray of shape (n_users, n_candidates)
     """
-    inner, history = _unwrap(estimator, history)
+    inner, history = unwrap_estimator(estimator, history, fitted=True)
     return inner.score_items(users, candidates, history=history, **kwargs)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.utils.validation import check_array
+from sklearn.utils import assert_all_finite
+from sklearn.utils.validation import check_array, validate_data
 
 from ._constants import ITEM, SESSION, TIME, USER
 
@@ -99,6 +100,60 @@ def check_ids(values, name):
     return values
 
 
+def _empty_message(name, shape):
+    return (
+        f"{name} is empty: 0 sample(s) (shape={shape}) while a minimum of 1 is required; "
+        "it needs at least one interaction."
+    )
+
+
+def _check_finite_ids(values, name):
+    """:func:`check_ids`, plus infinite float ids refused."""
+    values = check_ids(values, name)
+    if values.dtype.kind == "f":
+        assert_all_finite(values, input_name=name)
+    return values
+
+
+def _check_side_features(features, name, *, by_name):
+    """Refuse NaN / None (any column) and infinity (numeric columns) in side features."""
+    for j, col in enumerate(features.columns):
+        values = features[col]
+        label = f"{name}[{col!r}]" if by_name else f"{name}[:, {j + 2}]"
+        if values.dtype.kind in "biuf":
+            bad = ~np.isfinite(values.to_numpy(dtype=np.float64))
+        else:
+            bad = pd.isna(values).to_numpy()
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"Input {label} contains NaN or infinity ({int(bad.sum())} value(s), first at "
+                f"row {first}): side features must be finite for every model. Impute or drop "
+                "them first (e.g. SimpleImputer in a ColumnTransformer), or drop the column."
+            )
+
+
+def check_n_features(estimator, X, *, reset):
+    """Record (``reset=True``) or check ``n_features_in_`` / ``feature_names_in_``.
+
+    scikit-learn's own ``validate_data`` does the work, so a table with a
+    different number of columns, or DataFrame columns in another order or
+    under other names than at fit, gets scikit-learn's messages. Inputs that
+    are not 2-D are left to :func:`check_interactions`, whose message is
+    clearer for them.
+    """
+    if sp.issparse(X):
+        return
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        try:
+            ndim = np.asarray(X).ndim
+        except (ValueError, TypeError):  # ragged nested lists and the like
+            return
+    if ndim == 2:
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+
+
 def check_interactions(
     X, *, name="X", require_time=False, require_session=False, allow_empty=False
 ):
@@ -121,6 +176,24 @@ def check_interactions(
     Returns
     -------
     Table
+
+    Raises
+    ------
+    ValueError
+        With the wording scikit-learn's own validation uses, so that
+        scikit-learn's estimator checks and users read the same messages: a
+        1-D array ("Reshape your data"), fewer than two columns ("1
+        feature(s) (shape=...) while a minimum of 2 is required"), no rows
+        ("0 sample(s)"), complex values ("Complex data not supported"),
+        missing or infinite ids, and **NaN or infinite values in any side
+        feature column**. Side features are refused with missing values for
+        every model, pure collaborative filtering included, so that a
+        pipeline behaves the same whichever model ends it: impute them
+        first (e.g. after :class:`~skrec.compose.SideFeatureJoiner`, which
+        gives unknown ids NaN features).
+    TypeError
+        A sparse matrix (convert it with :func:`skrec.utils.from_csr`), or
+        unhashable ids.
     """
     if sp.issparse(X):
         raise TypeError(_sparse_message(name))
@@ -135,9 +208,9 @@ def check_interactions(
                 f"X.rename(columns={{'userId': skrec.USER, 'movieId': skrec.ITEM}})."
             )
         if len(X) == 0 and not allow_empty:
-            raise ValueError(f"{name} is empty: it needs at least one interaction.")
-        user = check_ids(X[USER].to_numpy(), f"{name}[{USER!r}]")
-        item = check_ids(X[ITEM].to_numpy(), f"{name}[{ITEM!r}]")
+            raise ValueError(_empty_message(name, X.shape))
+        user = _check_finite_ids(X[USER].to_numpy(), f"{name}[{USER!r}]")
+        item = _check_finite_ids(X[ITEM].to_numpy(), f"{name}[{ITEM!r}]")
         timestamp = X[TIME].to_numpy() if TIME in X.columns else None
         session = X[SESSION].to_numpy() if SESSION in X.columns else None
         side = [c for c in X.columns if c not in (USER, ITEM, TIME, SESSION)]
@@ -152,16 +225,26 @@ def check_interactions(
         if arr.ndim != 2:
             raise ValueError(
                 f"{name} must be 2-D (one row per interaction, user in column 0 and item in "
-                f"column 1), got shape {arr.shape}."
+                f"column 1), got shape {arr.shape}. Reshape your data, e.g. "
+                "np.column_stack([users, items])."
+            )
+        if arr.dtype.kind == "c":
+            raise ValueError(
+                f"Complex data not supported: {name} has dtype {arr.dtype}; ids and side "
+                "features must be real numbers or other hashable values."
             )
         if arr.shape[0] == 0 and not allow_empty:
-            raise ValueError(f"{name} is empty: it needs at least one interaction.")
+            raise ValueError(_empty_message(name, arr.shape))
         if arr.shape[1] < 2:
             raise ValueError(
-                f"{name} needs at least 2 columns (user, item), got {arr.shape[1]}."
+                f"{name} has {arr.shape[1]} feature(s) (shape={arr.shape}) while a minimum of "
+                "2 is required: an interaction table has the user in column 0 and the item "
+                "in column 1."
             )
-        user = check_ids(arr[:, 0], f"{name}[:, 0] (user)")
-        item = check_ids(arr[:, 1], f"{name}[:, 1] (item)")
+        if arr.dtype.kind == "f":
+            assert_all_finite(arr, input_name=name)
+        user = _check_finite_ids(arr[:, 0], f"{name}[:, 0] (user)")
+        item = _check_finite_ids(arr[:, 1], f"{name}[:, 1] (item)")
         timestamp = session = None
         features = None
         if arr.shape[1] > 2:
@@ -177,9 +260,11 @@ def check_interactions(
             f"column skrec.SESSION."
         )
     if timestamp is not None:
-        check_ids(timestamp, f"{name}[{TIME!r}]")
+        _check_finite_ids(timestamp, f"{name}[{TIME!r}]")
     if session is not None:
-        check_ids(session, f"{name}[{SESSION!r}]")
+        _check_finite_ids(session, f"{name}[{SESSION!r}]")
+    if features is not None:
+        _check_side_features(features, name, by_name=isinstance(X, pd.DataFrame))
     return Table(user=user, item=item, timestamp=timestamp, session=session, features=features)
 
 
@@ -310,3 +395,54 @@ def to_csr(user, item, values, shape):
     if mat.dtype != np.float64:
         mat = mat.astype(np.float64)
     return mat
+
+
+def position_in_group(groups, order=None):
+    """Rank of each row inside its group, and the size of that group.
+
+    The one vectorized implementation of "position within user / session"
+    (holdouts, leave-last-out, support/query splits, next-item positions).
+
+    Parameters
+    ----------
+    groups : array-like of shape (n_rows,)
+        Group of each row (user, session): any hashable values without
+        missing ones.
+    order : array-like of shape (n_rows,), default=None
+        Sort key inside each group (a timestamp, random numbers); ties, and
+        every row when None, keep the row order. Non-numeric keys (strings,
+        Timestamps) are compared through their sorted codes.
+
+    Returns
+    -------
+    positions : ndarray of int64 of shape (n_rows,)
+        ``0 .. size - 1``: the row's rank inside its group by ``order``.
+    sizes : ndarray of int64 of shape (n_rows,)
+        Number of rows in the row's group.
+
+    Examples
+    --------
+    >>> from skrec._data import position_in_group
+    >>> pos, size = position_in_group(["a", "b", "a", "a"], order=[3, 1, 1, 2])
+    >>> pos.tolist(), size.tolist()
+    ([2, 0, 0, 1], [3, 1, 3, 3])
+    """
+    groups = np.asarray(groups) if not isinstance(groups, pd.Series) else groups.to_numpy()
+    n = len(groups)
+    codes, uniques = pd.factorize(groups)
+    if (codes < 0).any():
+        raise ValueError("groups has missing values (NaN or None).")
+    if order is None:
+        rows = np.argsort(codes, kind="stable")
+    else:
+        key = np.asarray(order)
+        if len(key) != n:
+            raise ValueError(f"order has {len(key)} values for {n} rows.")
+        if key.dtype.kind not in "biuf":
+            key = pd.factorize(key, sort=True)[0]
+        rows = np.lexsort((key, codes))  # by group, then key; lexsort is stable
+    counts = np.bincount(codes, minlength=len(uniques))
+    starts = np.cumsum(counts) - counts
+    positions = np.empty(n, dtype=np.int64)
+    positions[rows] = np.arange(n) - starts[codes[rows]]
+    return positions, counts[codes].astype(np.int64)

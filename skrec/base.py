@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._data import (
     Interactions,
     aggregate_duplicates,
     check_feedback_values,
     check_interactions,
+    check_n_features,
     check_target,
     encode,
     encode_fit,
@@ -313,6 +314,7 @@ class RecommenderMixin:
         """
         from .metrics import get_scorer
 
+        check_n_features(self, X, reset=False)
         return get_scorer("ndcg@10")(self, X, y)
 
 
@@ -391,7 +393,7 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         table = check_interactions(
             X, require_time=tags.requires_timestamp, require_session=tags.requires_session
         )
-        validate_data(self, X, reset=True, skip_check_array=True)
+        check_n_features(self, X, reset=True)
         n = len(table)
         explicit = tags.feedback == "explicit"
         y = check_target(y, n, required=tags.feedback != "implicit")
@@ -527,9 +529,8 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         """
         check_is_fitted(self)
         tags = self.__skrec_tags__()
+        check_n_features(self, X, reset=False)
         table = check_interactions(X, require_time=tags.requires_timestamp)
-        if tags.side_features:
-            validate_data(self, X, reset=False, skip_check_array=True)
         u = encode(table.user, self._user_index)
         i = encode(table.item, self._item_index)
         known = (u >= 0) & (i >= 0)

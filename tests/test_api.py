@@ -59,3 +59,33 @@ def test_get_recommender_tags_unwraps():
     assert pipe.__sklearn_tags__().estimator_type == "recommender"
     with pytest.raises(TypeError, match="not a skrec recommender"):
         get_recommender_tags(FunctionTransformer())
+
+
+def test_unwrap_estimator_one_rule_for_both_paths(data):
+    from skrec.utils._tags import unwrap_estimator
+
+    pipe = make_pipeline(FunctionTransformer(lambda X: X.assign(extra=1)), Popularity())
+    search = GridSearchCV(pipe, {}, cv=KFold(2))
+    # tags path: unfitted search and pipeline reach the recommender, history untouched
+    inner, hist = unwrap_estimator(FrozenEstimator(search))
+    assert isinstance(inner, Popularity) and hist is None
+    # scoring path: an unfitted search is refused with a clear message
+    with pytest.raises(ValueError, match="refit=True"):
+        unwrap_estimator(search, data.X, fitted=True)
+    search.fit(data.X)
+    inner, hist = unwrap_estimator(FrozenEstimator(search), data.X, fitted=True)
+    assert inner is search.best_estimator_[-1]
+    assert "extra" in hist.columns  # history went through pipe[:-1]
+    assert "extra" not in data.X.columns
+
+
+def test_frozen_detected_by_type_not_name():
+    from skrec.utils._tags import unwrap_estimator
+
+    class FrozenEstimator:  # same name, not scikit-learn's wrapper
+        estimator = Popularity()
+
+    fake = FrozenEstimator()
+    assert unwrap_estimator(fake)[0] is fake
+    with pytest.raises(TypeError, match="not a recommender"):
+        unwrap_estimator(fake, fitted=True)

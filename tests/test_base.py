@@ -124,12 +124,56 @@ def test_explicit_model_requires_y(table):
 
 
 def test_predict_fallbacks(table):
-    model = ItemMean().fit(table, [1.0, 3.0, 5.0, 2.0, 4.0])
+    pairs = table[[USER, ITEM]]
+    model = ItemMean().fit(pairs, [1.0, 3.0, 5.0, 2.0, 4.0])
     pred = model.predict(pd.DataFrame({USER: ["a", "zz", "a"], ITEM: ["y", "x", "new"]}))
     np.testing.assert_allclose(pred, [4.0, 3.0, 3.0])  # item mean, global mean, global mean
-    pop = Popularity().fit(table)
+    pop = Popularity().fit(pairs)
     pred = pop.predict(pd.DataFrame({USER: ["zz", "a"], ITEM: ["x", "new"]}))
     np.testing.assert_allclose(pred, [2.0, 0.0])
+
+
+def test_predict_checks_columns_against_fit(table):
+    """scikit-learn's n_features_in_ / feature_names_in_ rules hold at predict and score."""
+    pop = Popularity().fit(table)
+    assert pop.n_features_in_ == 3
+    assert list(pop.feature_names_in_) == [USER, ITEM, TIME]
+    with pytest.raises(ValueError, match="seen at fit time, yet now missing"):
+        pop.predict(table[[USER, ITEM]])
+    with pytest.raises(ValueError, match="same order"):
+        pop.predict(table[[ITEM, USER, TIME]])
+    arr = Popularity().fit(table.to_numpy())
+    with pytest.raises(ValueError, match="X has 2 features, but Popularity is expecting 3"):
+        arr.predict(table[[USER, ITEM]].to_numpy())
+    with pytest.raises(ValueError, match="X has 2 features"):
+        arr.score(table[[USER, ITEM]].to_numpy())
+    np.testing.assert_allclose(arr.predict(table.to_numpy()), pop.predict(table))
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([1.0, 2.0]), "Reshape your data"),
+        (np.array([[1.0], [2.0]]), r"1 feature\(s\)"),
+        (np.empty((3, 0)), r"0 feature\(s\) \(shape=\(3, 0\)\) while a minimum of 2"),
+        (np.empty((0, 3)), r"0 sample\(s\)"),
+        (np.array([[1, 2], [3, 4j]]), "Complex data not supported"),
+        (np.array([[1.0, np.inf], [2.0, 3.0]]), "infinity"),
+        (np.array([[1.0, 2.0, np.nan], [2.0, 3.0, 1.0]]), "NaN"),
+        (pd.DataFrame({USER: [1, 2], ITEM: [1, 2], "age": [3.0, np.inf]}), r"X\['age'\]"),
+        (pd.DataFrame({USER: [1, 2], ITEM: [1, 2], "genre": ["a", None]}), "NaN"),
+    ],
+)
+def test_fit_messages_use_scikit_learn_wording(X, match):
+    with pytest.raises(ValueError, match=match):
+        Popularity().fit(X)
+
+
+def test_predict_refuses_nan_side_features():
+    X = pd.DataFrame({USER: [1, 2], ITEM: [1, 2], "age": [3.0, 4.0]})
+    model = Popularity().fit(X)
+    with pytest.raises(ValueError, match="side features must be finite"):
+        model.predict(X.assign(age=[np.nan, 1.0]))
 
 
 @pytest.mark.parametrize(
@@ -137,10 +181,10 @@ def test_predict_fallbacks(table):
     [
         (sp.csr_array(np.eye(2)), TypeError, "from_csr"),
         (pd.DataFrame({"u": [1], ITEM: [1]}), ValueError, "'user'"),
-        (pd.DataFrame({USER: [], ITEM: []}), ValueError, "empty"),
-        (np.empty((0, 2)), ValueError, "empty"),
+        (pd.DataFrame({USER: [], ITEM: []}), ValueError, "0 sample"),
+        (np.empty((0, 2)), ValueError, "0 sample"),
         (np.array([1, 2, 3]), ValueError, "2-D"),
-        (np.array([[1], [2]]), ValueError, "2 columns"),
+        (np.array([[1], [2]]), ValueError, "minimum of 2"),
         (pd.DataFrame({USER: [1, None], ITEM: [1, 2]}), ValueError, "missing"),
         (pd.DataFrame({USER: [1, 2], ITEM: [1.0, np.nan]}), ValueError, "missing"),
         (pd.DataFrame({USER: [[1], [2]], ITEM: [1, 2]}), TypeError, "hashable"),
@@ -279,7 +323,7 @@ def test_predict_requires_fit():
 
 def test_default_predict_pairs_uses_score_items(table):
     model = HistorySum().fit(table)
-    pred = model.predict(pd.DataFrame({USER: ["a", "b", "c"], ITEM: ["z", "x", "y"]}))
+    pred = model.predict(pd.DataFrame({USER: ["a", "b", "c"], ITEM: ["z", "x", "y"], TIME: 0}))
     np.testing.assert_allclose(pred, [2 * 3, 2 * 1, 1 * 2])
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal
 from sklearn.base import clone
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, QuantileTransformer, StandardScaler
 
@@ -270,6 +271,8 @@ def test_pipeline_with_side_features(id_type):
         make_side_feature_transformer(
             categorical=["user__segment", "item__genre"],
             numeric=["user__uf0", "user__uf1", "item__if0", "item__if1"],
+            # a new user has NaN side features, which every skrec model refuses
+            scaler=make_pipeline(SimpleImputer(), StandardScaler()),
         ),
         Popularity(),
     )
@@ -279,7 +282,7 @@ def test_pipeline_with_side_features(id_type):
     assert "user__uf0" in model.feature_names_in_ and "user" in model.feature_names_in_
 
     # history goes through the transformers: a new user's rows (unknown to the
-    # side tables, so NaN features) and a known user's extra rows.
+    # side tables, so NaN features, imputed) and a known user's extra rows.
     new_user = "nobody" if id_type == "str" else 10_000
     known = data.X["user"].iloc[0]
     history = pd.DataFrame(
@@ -292,7 +295,10 @@ def test_pipeline_with_side_features(id_type):
     )
     transformed = pipe[:-1].transform(history)
     assert len(transformed) == 3 and transformed["user"].tolist() == history["user"].tolist()
-    assert transformed["user__uf0"].isna().tolist() == [True, True, False]
+    assert not transformed["user__uf0"].isna().any()
+    assert pipe[0].transform(history)["user__uf0"].isna().tolist() == [True, True, False]
+    with pytest.raises(ValueError, match="side features must be finite"):
+        Popularity().fit(pipe[0].transform(history))
     items_p, scores_p = skrec.recommend(pipe, [new_user, known], k=5, history=history)
     ref = Popularity().fit(data.X)
     items_r, scores_r = ref.recommend([new_user, known], k=5, history=history)

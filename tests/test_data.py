@@ -3,10 +3,17 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skrec._data import aggregate_duplicates, check_interactions, encode, encode_fit, to_csr
+from skrec._data import (
+    aggregate_duplicates,
+    check_interactions,
+    encode,
+    encode_fit,
+    position_in_group,
+    to_csr,
+)
 
 ids = st.one_of(
     st.lists(st.integers(-5, 30), min_size=1, max_size=40),
@@ -74,3 +81,31 @@ def test_check_interactions_splits_columns():
         check_interactions(X.drop(columns="timestamp"), require_time=True)
     with pytest.raises(ValueError, match="session"):
         check_interactions(X.drop(columns="session"), require_session=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    groups=st.lists(st.sampled_from(["a", "b", 3, 7, "z"]), min_size=0, max_size=40),
+    data=st.data(),
+)
+def test_position_in_group_matches_pandas_cumcount(groups, data):
+    n = len(groups)
+    order = data.draw(
+        st.one_of(st.none(), st.lists(st.integers(-3, 3), min_size=n, max_size=n))
+    )
+    g = np.array(groups, dtype=object)
+    pos, size = position_in_group(g, order=order)
+    frame = pd.DataFrame({"g": g.astype(str), "key": 0 if order is None else order,
+                          "row": np.arange(n)})
+    ordered = frame.sort_values(["key", "row"], kind="stable")
+    expected = ordered.groupby("g", sort=False).cumcount().sort_index().to_numpy()
+    np.testing.assert_array_equal(pos, expected)
+    np.testing.assert_array_equal(size, frame.groupby("g")["row"].transform("size").to_numpy())
+    assert pos.dtype == np.int64 and size.dtype == np.int64
+
+
+def test_position_in_group_orders_strings_and_refuses_missing():
+    pos, size = position_in_group([1, 1, 2], order=["b", "a", "c"])
+    assert pos.tolist() == [1, 0, 0] and size.tolist() == [2, 2, 1]
+    with pytest.raises(ValueError, match="missing"):
+        position_in_group([1, None, 2])

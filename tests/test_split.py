@@ -391,7 +391,7 @@ def test_time_ordered_splits_need_timestamp(cv):
         (UserHoldoutSplit(min_train=-1), "min_train must be an integer"),
         (UserKFold(1), "n_splits must be an integer >= 2"),
         (UserKFold(2, shuffle="yes"), "shuffle must be True or False"),
-        (LeaveLastOut(n=0), "n must be an integer >= 1"),
+        (LeaveLastOut(n=0), "n must be a positive integer"),
         (TemporalSplit(n_splits=0), "n_splits must be"),
         (ColdStartUserSplit(1), "n_splits must be an integer >= 2"),
         (ColdStartItemSplit(test_size=-0.1), "test_size"),
@@ -454,7 +454,7 @@ def test_kcore_filter_is_iterative():
     np.testing.assert_array_equal(arr, X.to_numpy()[[0, 1, 5, 6]])
     with pytest.raises(ValueError, match="no interaction survives"):
         kcore_filter(X, k=5)
-    with pytest.raises(ValueError, match="user_k must be an integer >= 1"):
+    with pytest.raises(ValueError, match="user_k must be a positive integer"):
         kcore_filter(X, user_k=0)
 
 

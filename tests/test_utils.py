@@ -78,3 +78,14 @@ def test_check_k_and_users():
         check_users(np.zeros((2, 2)))
     with pytest.raises(TypeError, match="sparse"):
         check_users(sp.csr_array(np.eye(2)))
+
+
+@pytest.mark.parametrize(
+    "value, exc, match",
+    [(0, ValueError, "k must be a positive integer, got 0"), (2.5, TypeError, "int"),
+     (True, TypeError, "bool"), ("3", TypeError, "k must be a positive integer")],
+)
+def test_check_k_uses_check_scalar_and_names_the_argument(value, exc, match):
+    with pytest.raises(exc, match=match):
+        check_k(value)
+    assert check_k(np.int64(3)) == 3 and type(check_k(np.int64(3))) is int

@@ -7,6 +7,8 @@ import copy
 import numpy as np
 import torch
 
+from .._data import position_in_group
+
 __all__ = ["NegativeSampler", "user_holdout_mask"]
 
 
@@ -97,7 +99,8 @@ def user_holdout_mask(user, fraction, rng):
     mask = np.zeros(n, dtype=bool)
     if n == 0:
         return mask
-    order = np.lexsort((rng.random_sample(n), user))  # random order within each user
+    noise = rng.random_sample(n)
+    order = np.lexsort((noise, user))  # random order within each user
     sorted_user = user[order]
     starts = np.flatnonzero(np.r_[True, sorted_user[1:] != sorted_user[:-1]])
     counts = np.diff(np.r_[starts, n])
@@ -105,6 +108,6 @@ def user_holdout_mask(user, fraction, rng):
     n_out = np.floor(want).astype(np.int64)
     n_out += rng.random_sample(len(counts)) < (want - n_out)
     n_out = np.minimum(n_out, counts - 1)
-    rank = np.arange(n) - np.repeat(starts, counts)
-    mask[order] = rank < np.repeat(n_out, counts)
+    rank, _ = position_in_group(user, order=noise)
+    mask[order] = rank[order] < np.repeat(n_out, counts)
     return mask

@@ -68,7 +68,10 @@ def make_side_feature_transformer(categorical=(), numeric=(), *, scaler="standar
         :class:`~sklearn.preprocessing.StandardScaler`,
         :class:`~sklearn.preprocessing.QuantileTransformer` (uniform
         output), no scaling, or a transformer of your own (cloned).
-        Both presets keep ``NaN`` as ``NaN``.
+        Both presets keep ``NaN`` as ``NaN``, and every skrec model refuses
+        ``NaN`` side features: when ids may be missing from the side tables
+        (new users or items), impute them, e.g.
+        ``scaler=make_pipeline(SimpleImputer(), StandardScaler())``.
 
     Returns
     -------

@@ -9,12 +9,11 @@ import pandas as pd
 from sklearn.utils import Bunch, check_random_state, check_scalar
 
 from .._constants import ITEM, SESSION, TIME, USER
+from ..utils.validation import check_int
 
 
 def _check_positive_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
+    return check_int(value, name, minimum)
 
 
 def _check_finite_real(value, name, min_val=None):

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._constants import TIME
 from .._data import check_interactions, check_target
-from ..utils.validation import check_k
+from ..utils.validation import check_int, check_k
 from . import _kernels as K
 
 #: Metrics computed from top-k lists (they take a ``@K``).
@@ -69,9 +69,7 @@ def _check_choice(value, options, name):
 def _check_optional_positive_int(value, name):
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
-    return int(value)
+    return check_int(value, name, 1)
 
 
 class _GroundTruth:
@@ -210,9 +208,9 @@ class _RankingScorer:
 
     # ---------------------------------------------------------- scoring
     def __call__(self, estimator, X, y=None):
-        from .._api import _unwrap
+        from ..utils._tags import unwrap_estimator
 
-        inner, _ = _unwrap(estimator, None)
+        inner, _ = unwrap_estimator(estimator, fitted=True)
         check_is_fitted(inner)
         truth = self._ground_truth(inner, X, y)
         if len(truth.users) == 0:
@@ -513,8 +511,7 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
         raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
     _check_choice(cold_users, _COLD_USERS, "cold_users")
     _check_choice(support_order, ("time", "random"), "support_order")
-    if isinstance(n_support, bool) or not isinstance(n_support, numbers.Integral) or n_support < 0:
-        raise ValueError(f"n_support must be a non-negative integer, got {n_support!r}.")
+    n_support = check_int(n_support, "n_support", 0)
     negatives = _check_optional_positive_int(negatives, "negatives")
     batch_size = _check_optional_positive_int(batch_size, "batch_size")
     if negatives is not None:

@@ -7,7 +7,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from .._constants import USER
-from .._data import check_interactions
+from .._data import check_interactions, position_in_group
 from ..utils.validation import check_k
 from . import _kernels as K
 from ._scorer import _check_optional_positive_int, _parse_metric, _take
@@ -30,9 +30,10 @@ class _NextItemScorer:
         return f"make_next_item_scorer({names[0] if self.single else names!r})"
 
     def __call__(self, estimator, X, y=None):
-        from .._api import _unwrap, recommend
+        from .._api import recommend
+        from ..utils._tags import unwrap_estimator
 
-        inner, _ = _unwrap(estimator, None)
+        inner, _ = unwrap_estimator(estimator, fitted=True)
         check_is_fitted(inner)
         table = check_interactions(X, name="X_test", require_session=True)
         n = len(table)
@@ -42,10 +43,8 @@ class _NextItemScorer:
             else pd.factorize(table.timestamp, sort=True)[0]
         )
         rows = np.lexsort((np.arange(n), time_key, session_key))  # sessions, in time order
-        sess = session_key[rows]
-        first = np.r_[True, sess[1:] != sess[:-1]]
-        start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-        position = np.arange(n) - start
+        position = position_in_group(session_key, order=time_key)[0][rows]
+        start = np.arange(n) - position  # where each row's session starts in ``rows``
         event = np.flatnonzero(position > 0)  # every position t >= 1 of every session
         k_max = max(k for _, _, k in self.metrics)
         if len(event) == 0:

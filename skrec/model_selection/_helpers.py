@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.model_selection import ShuffleSplit
 
 from .._data import check_interactions
+from ..utils.validation import check_int
 from ._split import (
     ColdStartItemSplit,
     ColdStartUserSplit,
@@ -74,9 +73,7 @@ def kcore_filter(X, y=None, *, k=5, user_k=None, item_k=None):
     for name, value in (("k", k), ("user_k", user_k), ("item_k", item_k)):
         if value is None and name != "k":
             continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"kcore_filter: {name} must be an integer >= 1, got {value!r}.")
-        thresholds[name] = int(value)
+        thresholds[name] = check_int(value, f"kcore_filter: {name}", 1)
     user_k = thresholds.get("user_k", thresholds["k"])
     item_k = thresholds.get("item_k", thresholds["k"])
     table = check_interactions(X, name="X")

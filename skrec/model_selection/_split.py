@@ -22,7 +22,8 @@ from sklearn.model_selection import BaseCrossValidator, KFold, ShuffleSplit
 from sklearn.utils import check_random_state
 
 from .._constants import SESSION, TIME, USER
-from .._data import check_interactions
+from .._data import check_interactions, position_in_group
+from ..utils.validation import check_int
 
 # --------------------------------------------------------------------- helpers
 
@@ -74,31 +75,8 @@ def _codes(values):
     return codes.astype(np.int64), len(uniques)
 
 
-def _positions(group, n_groups, *, key=None, rng=None):
-    """Rank of each row inside its group.
-
-    Rows are ordered by ``key`` (ties by row order) or, when ``rng`` is
-    given, in a random order drawn from it. Returns ``(pos, counts)`` with
-    ``pos[r]`` in ``0 .. counts[group[r]] - 1``.
-    """
-    n = len(group)
-    if rng is not None:
-        # group + U[0, 1) sorts by group, then randomly inside each group
-        order = np.argsort(group + rng.random_sample(n))
-    else:
-        first = np.arange(n) if key is None else np.argsort(key, kind="stable")
-        order = first[np.argsort(group[first], kind="stable")]
-    counts = np.bincount(group, minlength=n_groups)
-    starts = np.cumsum(counts) - counts
-    pos = np.empty(n, dtype=np.int64)
-    pos[order] = np.arange(n) - starts[group[order]]
-    return pos, counts
-
-
 def _check_int(value, name, minimum, owner):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
+    return check_int(value, f"{owner}: {name}", minimum)
 
 
 def _check_size(value, name, owner, *, allow_none=False):
@@ -269,10 +247,10 @@ class UserHoldoutSplit(_InteractionSplitter):
         rng = check_random_state(self.random_state)
         for _ in range(n_splits):
             if self.order == "time":
-                pos, _ = _positions(user, n_users, key=_time_key(table.timestamp))
-                test = pos >= (counts - n_test)[user]
+                pos, size = position_in_group(user, order=_time_key(table.timestamp))
+                test = pos >= size - n_test[user]
             else:
-                pos, _ = _positions(user, n_users, rng=rng)
+                pos, _ = position_in_group(user, order=rng.random_sample(len(user)))
                 test = pos < n_test[user]
             yield ~test, test
 
@@ -350,7 +328,8 @@ class UserKFold(_InteractionSplitter):
         else:
             rng = None
             offset = np.arange(n_users) % K
-        pos, _ = _positions(user, n_users, rng=rng)
+        noise = None if rng is None else rng.random_sample(len(user))
+        pos, _ = position_in_group(user, order=noise)
         fold = (pos * K // counts[user] + offset[user]) % K
         for f in range(K):
             test = fold == f
@@ -399,14 +378,14 @@ class LeaveLastOut(_InteractionSplitter):
         min_train = _check_int(self.min_train, "min_train", 0, name)
         table = _read(X, need_time=name)
         user, n_users = _codes(table.user)
-        pos, counts = _positions(user, n_users, key=_time_key(table.timestamp))
-        n_test = np.clip(np.minimum(n, counts - min_train), 0, None)
+        pos, size = position_in_group(user, order=_time_key(table.timestamp))
+        n_test = np.clip(np.minimum(n, size - min_train), 0, None)
         if not n_test.any():
             raise ValueError(
                 f"{name}: no user has more than min_train={min_train} rows, so nothing can be "
                 "held out. Lower min_train, or give users more interactions."
             )
-        test = pos >= (counts - n_test)[user]
+        test = pos >= size - n_test
         yield ~test, test
 
     def get_n_splits(self, X=None, y=None, groups=None):

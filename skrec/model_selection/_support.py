@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
 from .._constants import TIME
-from .._data import check_interactions, encode_fit
+from .._data import check_interactions, encode_fit, position_in_group
+from ..utils.validation import check_int
 
 
 def support_query_split(X, y=None, *, n_support=5, order="time", random_state=0):
@@ -55,8 +54,7 @@ def support_query_split(X, y=None, *, n_support=5, order="time", random_state=0)
     >>> support.tolist(), query.tolist()
     ([1, 2, 4], [0, 3])
     """
-    if isinstance(n_support, bool) or not isinstance(n_support, numbers.Integral) or n_support < 0:
-        raise ValueError(f"n_support must be a non-negative integer, got {n_support!r}.")
+    n_support = check_int(n_support, "n_support", 0)
     if order not in ("time", "random"):
         raise ValueError(f"order must be 'time' or 'random', got {order!r}.")
     table = check_interactions(X, require_time=order == "time", allow_empty=True)
@@ -71,15 +69,9 @@ def support_query_split(X, y=None, *, n_support=5, order="time", random_state=0)
             raise ValueError(f"X[{TIME!r}] has missing values.")
     else:
         key = check_random_state(random_state).permutation(n)
-    rows = np.lexsort((np.arange(n), key, user))  # by user, then key, then row
-    sorted_user = user[rows]
-    start = np.r_[True, sorted_user[1:] != sorted_user[:-1]]
-    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
-    position = np.arange(n) - first
-    sizes = np.bincount(user)[sorted_user]
+    position, sizes = position_in_group(user, order=key)
     cutoff = np.where(sizes > n_support, n_support, sizes - 1)
-    in_support = np.empty(n, dtype=bool)
-    in_support[rows] = position < cutoff
+    in_support = position < cutoff
     return np.flatnonzero(in_support).astype(np.int64), np.flatnonzero(~in_support).astype(
         np.int64
     )

@@ -6,7 +6,21 @@ scikit-learn upgrade is checked in one place.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["Interval", "StrOptions", "_check_sample_weight", "_fit_context"]
+try:  # public since scikit-learn 1.6; guarded so that a move is a one-line fix
+    from sklearn.frozen import FrozenEstimator
+except ImportError:  # pragma: no cover - absent from older scikit-learn
+    FrozenEstimator = None
+
+__all__ = [
+    "BaseSearchCV",
+    "FrozenEstimator",
+    "Interval",
+    "StrOptions",
+    "_check_sample_weight",
+    "_fit_context",
+    "validate_params",
+]
