@@ -375,8 +375,6 @@ def test_wrong_format_missing_keys_and_versions(tmp_path):
 
 
 def test_cuda_trained_model_loads_on_cpu(tmp_path, monkeypatch):
-    from skrec._torch import _engine
-
     est = _fit(_make(MF))
     expected = est.recommend([0, 1, 2], k=5)
     est.device_ = torch.device("cuda:0")  # as if trained on a GPU
@@ -384,8 +382,8 @@ def test_cuda_trained_model_loads_on_cpu(tmp_path, monkeypatch):
     skrec.io.dump(est, path)
     tree = torch.load(path, weights_only=True)
     assert "cuda" in repr(tree["tree"])
-    monkeypatch.setattr(_engine, "cuda_available", lambda: False)
-    with pytest.warns(UserWarning, match="trained on cuda:0, but CUDA is not available"):
+    monkeypatch.setattr("skrec.utils._torch.cuda_available", lambda: False)
+    with pytest.warns(UserWarning, match="trained on cuda:0, but that device is not available"):
         loaded = skrec.io.load(path)
     assert loaded.device_ == torch.device("cpu")
     assert all(p.device.type == "cpu" for p in loaded.module_.parameters())

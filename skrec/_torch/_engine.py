@@ -44,7 +44,6 @@ replace them.
 
 from __future__ import annotations
 
-import copy
 import numbers
 import time
 import warnings
@@ -54,14 +53,15 @@ import torch
 
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
-from ..utils._torch import cuda_available, resolve_device, seed_from_random_state
-from ._sampling import NegativeSampler, user_holdout_mask
+from ..utils._torch import resolve_device, seed_from_random_state
+from ._sampling import user_holdout_mask
+from ._state import TorchStateMixin
 
 #: A training loss whose magnitude grows past this factor of the first
 #: epoch's (or of 1) is taken as divergence.
 DIVERGENCE_FACTOR = 1e4
 
-__all__ = ["FunctionalModule", "NegativeSampler", "TorchRecommender", "user_holdout_mask"]
+__all__ = ["FunctionalModule", "TorchRecommender"]
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -127,19 +127,8 @@ def _batch_len(batch):
     return int(next(iter(batch.values())).shape[0])
 
 
-def _cpu_copy(module):
-    """A copy of ``module`` with every tensor on the CPU, without a device-side copy."""
-    memo = {}
-    for t in list(module.parameters()) + list(module.buffers()):
-        cpu = t.detach().to("cpu", copy=True)
-        memo[id(t)] = torch.nn.Parameter(cpu, t.requires_grad) if isinstance(
-            t, torch.nn.Parameter
-        ) else cpu
-    return copy.deepcopy(module, memo)
-
-
 # ---------------------------------------------------------------- engine
-class TorchRecommender(BaseRecommender):
+class TorchRecommender(TorchStateMixin, BaseRecommender):
     """Base class of the torch recommenders: the common parameters and the loop.
 
     Not used directly: subclasses define the model through the hooks listed
@@ -480,36 +469,3 @@ class TorchRecommender(BaseRecommender):
                 f"{getattr(self, 'n_iter_', 0) + 1}: the optimisation diverged. Use a lower "
                 f"learning rate (lr={self.lr} now), a larger reg, or standardise the targets."
             )
-
-    # --------------------------------------------------------- pickling
-    def __getstate__(self):
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else dict(
-            self.__dict__)
-        state = dict(state)
-        for key, value in state.items():  # every tensor goes to the CPU
-            if isinstance(value, torch.nn.Module):
-                state[key] = _cpu_copy(value)
-            elif isinstance(value, (torch.Tensor, NegativeSampler)):
-                state[key] = value.to("cpu")
-        return state
-
-    def __setstate__(self, state):
-        device = state.get("device_")
-        if device is not None and torch.device(device).type == "cuda" and not cuda_available():
-            warnings.warn(
-                f"This {type(self).__name__} was trained on {device}, but CUDA is not available "
-                "here; it is loaded on the CPU (device_ is now 'cpu').",
-                UserWarning,
-            )
-            state["device_"] = torch.device("cpu")
-        if hasattr(super(), "__setstate__"):
-            super().__setstate__(state)
-        else:  # pragma: no cover
-            self.__dict__.update(state)
-        device = getattr(self, "device_", None)
-        if device is not None:
-            for key, value in list(self.__dict__.items()):
-                if isinstance(value, torch.nn.Module):
-                    value.to(device)
-                elif isinstance(value, (torch.Tensor, NegativeSampler)):
-                    setattr(self, key, value.to(device))

@@ -42,6 +42,8 @@ class NegativeSampler:
     torch.Size([2, 3])
     """
 
+    _device_portable = True  # pickled on the CPU, loaded on the model's device
+
     def __init__(self, n_items, kind="uniform", counts=None, exponent=0.75, device=None):
         if kind not in ("uniform", "popularity"):
             raise ValueError(f"sampler must be 'uniform' or 'popularity', got {kind!r}.")

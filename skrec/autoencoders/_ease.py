@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._torch._state import TorchStateMixin
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
 from ..utils._torch import resolve_device
@@ -122,7 +122,7 @@ def _ease_weights(G, reg):
     return P
 
 
-class EASE(BaseRecommender):
+class EASE(TorchStateMixin, BaseRecommender):
     """Embarrassingly Shallow Autoencoder: a closed-form item-item model.
 
     Learns the item-item weight matrix ``B`` minimizing
@@ -186,6 +186,7 @@ class EASE(BaseRecommender):
     (2, 3)
     """
 
+    _drop_on_pickle = ("_device_B",)
     _parameter_constraints: dict = {
         "reg": [Interval(numbers.Real, 0, None, closed="neither")],
         "device": "no_validation",  # checked by resolve_device at fit
@@ -199,11 +200,6 @@ class EASE(BaseRecommender):
 
     def __skrec_tags__(self):
         return RecommenderTags(feedback="implicit", fold_in=True, torch=True)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_device_B", None)
-        return state
 
     def _fit(self, data):
         import torch
@@ -226,16 +222,7 @@ class EASE(BaseRecommender):
 
         B = getattr(self, "_device_B", None)
         if B is None:
-            try:
-                device = resolve_device(self.device_)
-            except ValueError:
-                warnings.warn(
-                    f"EASE was fitted on {self.device_}, which is not available here; "
-                    "scoring on the CPU.",
-                    UserWarning,
-                )
-                device = torch.device("cpu")
-            B = torch.from_numpy(self.B_).to(device)
+            B = torch.from_numpy(self.B_).to(self.device_)
             self._device_B = B
         return B
 

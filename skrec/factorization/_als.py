@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numbers
+import time
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._torch._state import TorchStateMixin
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
 from ..utils._torch import resolve_device, seed_from_random_state
@@ -266,7 +268,7 @@ def _check_finite(tensor, what, iteration):
 
 
 # ------------------------------------------------------------------- class
-class ALS(BaseRecommender):
+class ALS(TorchStateMixin, BaseRecommender):
     """Matrix factorization by alternating least squares, on CPU or GPU.
 
     With ``feedback="implicit"`` (the default) it is the weighted ALS of
@@ -299,8 +301,11 @@ class ALS(BaseRecommender):
         Number of alternating iterations (users then items).
     cg_steps : int, default=3
         Conjugate-gradient steps per half-iteration (``solver="cg"``).
-    init_scale : float, default=0.01
+    init_std : float, default=0.01
         Standard deviation of the normal initial factors.
+    tol : float, default=0.0
+        Stop when an iteration lowers the objective by less than ``tol``
+        times its value (0 runs all ``max_iter`` iterations).
     dtype : {"float32", "float64"}, default="float32"
         Floating-point precision of the computation and of the factors.
     device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
@@ -308,6 +313,8 @@ class ALS(BaseRecommender):
     random_state : int, RandomState instance or None, default=None
         Seeds the initial factors (a local ``torch.Generator``; the global
         RNG is untouched).
+    verbose : int, default=0
+        Show a progress bar over iterations when positive.
 
     Attributes
     ----------
@@ -317,6 +324,11 @@ class ALS(BaseRecommender):
         Learned item factors.
     n_iter_ : int
         Iterations run.
+    history_ : list of dict
+        One dict per iteration, with the keys of the torch models' history:
+        ``epoch``, ``train_loss`` (the objective, including the L2 term,
+        divided by the number of stored interactions), ``val_loss`` (None)
+        and ``time`` (seconds).
     device_ : torch.device
         The resolved device.
     user_ids_, item_ids_ : ndarray
@@ -367,6 +379,7 @@ class ALS(BaseRecommender):
     (2, 3)
     """
 
+    _drop_on_pickle = ("_device_factors",)
     _parameter_constraints: dict = {
         "n_factors": [Interval(numbers.Integral, 1, None, closed="left")],
         "reg": [Interval(numbers.Real, 0, None, closed="left")],
@@ -375,7 +388,9 @@ class ALS(BaseRecommender):
         "solver": [StrOptions({"cg", "cholesky"})],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "cg_steps": [Interval(numbers.Integral, 1, None, closed="left")],
-        "init_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "init_std": [Interval(numbers.Real, 0, None, closed="neither")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
         "dtype": [StrOptions({"float32", "float64"})],
         "device": "no_validation",  # checked by resolve_device at fit
         "random_state": ["random_state"],
@@ -391,10 +406,12 @@ class ALS(BaseRecommender):
         solver="cg",
         max_iter=15,
         cg_steps=3,
-        init_scale=0.01,
+        init_std=0.01,
+        tol=0.0,
         dtype="float32",
         device="auto",
         random_state=None,
+        verbose=0,
     ):
         self.n_factors = n_factors
         self.reg = reg
@@ -403,19 +420,16 @@ class ALS(BaseRecommender):
         self.solver = solver
         self.max_iter = max_iter
         self.cg_steps = cg_steps
-        self.init_scale = init_scale
+        self.init_std = init_std
+        self.tol = tol
         self.dtype = dtype
         self.device = device
         self.random_state = random_state
+        self.verbose = verbose
 
     def __skrec_tags__(self):
         feedback = self.feedback if self.feedback in ("implicit", "explicit") else "implicit"
         return RecommenderTags(feedback=feedback, fold_in=True, torch=True)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_device_factors", None)
-        return state
 
     # ----------------------------------------------------------------- fit
     def _fit(self, data):
@@ -448,21 +462,63 @@ class ALS(BaseRecommender):
 
         gen = torch.Generator(device="cpu").manual_seed(seed_from_random_state(self.random_state))
         k = self.n_factors
-        X = torch.randn((R.shape[0], k), generator=gen, dtype=dtype) * self.init_scale
-        Y = torch.randn((R.shape[1], k), generator=gen, dtype=dtype) * self.init_scale
+        X = torch.randn((R.shape[0], k), generator=gen, dtype=dtype) * self.init_std
+        Y = torch.randn((R.shape[1], k), generator=gen, dtype=dtype) * self.init_std
         X, Y = X.to(device), Y.to(device)
         eye = torch.eye(k, dtype=dtype, device=device) * self.reg
-        for it in range(self.max_iter):
-            X = self._half_step(users, X, Y, eye)
-            _check_finite(X, "user", it + 1)
-            Y = self._half_step(items, Y, X, eye)
-            _check_finite(Y, "item", it + 1)
-        self.n_iter_ = self.max_iter
+        history = []
+        iterations = range(self.max_iter)
+        bar = None
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            bar = iterations = tqdm(iterations, desc="ALS", unit="it")
+        try:
+            for it in iterations:
+                t0 = time.perf_counter()
+                X = self._half_step(users, X, Y, eye)
+                _check_finite(X, "user", it + 1)
+                Y = self._half_step(items, Y, X, eye)
+                _check_finite(Y, "item", it + 1)
+                loss = self._objective(users, X, Y)
+                history.append({"epoch": it + 1, "train_loss": loss, "val_loss": None,
+                                "time": time.perf_counter() - t0})
+                if bar is not None:
+                    bar.set_postfix(train_loss=f"{loss:.4g}")
+                if (self.tol > 0 and len(history) > 1
+                        and history[-2]["train_loss"] - loss < self.tol * abs(loss)):
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+        self.history_ = history
+        self.n_iter_ = len(history)
         self.device_ = device
         self.user_factors_ = X.cpu().numpy()
         self.item_factors_ = Y.cpu().numpy()
         self._device_factors = (X, Y)
         return self
+
+    def _objective(self, side, X, Y):
+        """The training objective per stored interaction (one SDDMM).
+
+        Implicit: ``sum_all c (p - x.y)^2 + reg (|X|^2 + |Y|^2)``, with the
+        unobserved pairs' ``sum (x.y)^2 = trace(X^T X Y^T Y)``; explicit: the
+        weighted squared error over the observed ratings plus the same L2 term.
+        """
+        s = side.sddmm(X, Y)
+        w, b = side.w, side.b_values
+        # Observed entries: c (p - s)^2 - s^2 = b - 2 b s + w s^2 (implicit, p in {0, 1});
+        # w (r - s)^2 = b r - 2 b s + w s^2 (explicit, b = w r).
+        if self.feedback == "implicit":
+            const = b.sum()
+            total = (X.T @ X * (Y.T @ Y)).sum()
+        else:
+            const = (b * b / w.clamp_min(1e-30)).sum()
+            total = 0.0
+        total = total + const + (w * s * s - 2.0 * b * s).sum()
+        total = total + self.reg * ((X * X).sum() + (Y * Y).sum())
+        return float(total) / max(len(s), 1)
 
     def _gram0(self, Y, eye):
         return Y.T @ Y + eye if self.feedback == "implicit" else eye
@@ -480,15 +536,7 @@ class ALS(BaseRecommender):
 
         cached = getattr(self, "_device_factors", None)
         if cached is None:
-            try:
-                device = resolve_device(self.device_)
-            except ValueError:
-                warnings.warn(
-                    f"ALS was fitted on {self.device_}, which is not available here; "
-                    "scoring on the CPU.",
-                    UserWarning,
-                )
-                device = torch.device("cpu")
+            device = self.device_
             cached = (
                 torch.from_numpy(self.user_factors_).to(device),
                 torch.from_numpy(self.item_factors_).to(device),

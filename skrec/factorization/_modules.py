@@ -10,9 +10,9 @@ tensors. Each follows the protocol of :mod:`skrec._torch._pairs`:
 - ``item=None`` scores the whole catalog for each user: ``(n, n_items)``;
   the penalty is then None.
 
-``penalty`` has one value per row: the squared norms (or KL divergences) of
-every parameter row the score used, so that ``reg * penalty.mean()`` is the
-per-interaction L2 penalty of Funk-style SGD.
+``penalty`` is one value per row, or its mean as a scalar: the squared norms
+(or KL divergences) of every parameter row the score used, so that
+``reg * penalty.mean()`` is the per-interaction L2 penalty of Funk-style SGD.
 """
 
 from __future__ import annotations
@@ -23,10 +23,26 @@ from torch.nn import functional as F
 
 
 def _pair_dot(p, q):
-    """Dot products of user rows (n, k) with items (n, k) or (n, m, k)."""
+    """Dot products of user rows (n, k) with items (n, k) or (n, m, k).
+
+    A broadcast product and a sum: on the CPU it is faster than ``einsum``,
+    which becomes a batched matmul of (1 x k) by (k x m) matrices.
+    """
     if q.dim() == 2:
         return (p * q).sum(-1)
-    return torch.einsum("nk,nmk->nm", p, q)
+    return (p.unsqueeze(1) * q).sum(-1)
+
+
+def usage_penalty(weight, index, n_rows):
+    """``sum over uses of |weight[i]|^2 / n_rows`` for the rows ``index`` uses.
+
+    Equal (value and gradient) to summing the squared norms of the gathered
+    rows, but computed once per distinct row with its count of uses, so no
+    extra tensor of the gathered shape ``(n, m, k)`` is built.
+    """
+    uniq, counts = torch.unique(index.reshape(-1), return_counts=True)
+    rows = weight.index_select(0, uniq)
+    return (counts.to(rows.dtype) * (rows * rows).sum(-1)).sum() / n_rows
 
 
 def _rowsum(x, item):
@@ -79,30 +95,34 @@ class MFModule(nn.Module):
             nn.init.normal_(self.time_drift.weight, 0.0, init_std)
 
     def _users(self, user, user_x):
+        n = user.shape[0]
         p = self.user_factors(user)
-        pen = (p * p).sum(-1)
+        pen = usage_penalty(self.user_factors.weight, user, n)
         if self.has_user_bias:
             bu = self.user_bias(user).squeeze(-1)
-            pen = pen + bu * bu
+            pen = pen + usage_penalty(self.user_bias.weight, user, n)
         else:
-            bu = torch.zeros_like(pen)
+            bu = torch.zeros(p.shape[:-1], dtype=p.dtype, device=p.device)
         if self.user_feature_proj is not None and user_x is not None:
             p = p + self.user_feature_proj(user_x)
         return p, bu, pen
 
-    def _items(self, item):
+    def _items(self, item, n):
         q = self.item_factors(item)
-        pen = (q * q).sum(-1)
+        pen = usage_penalty(self.item_factors.weight, item, n)
         if self.item_feature_proj is not None:
             q = q + self.item_feature_proj(self.item_features[item])
         if self.biases:
             bi = self.item_bias(item).squeeze(-1)
-            pen = pen + bi * bi
+            pen = pen + usage_penalty(self.item_bias.weight, item, n)
         else:
-            bi = torch.zeros_like(pen)
+            bi = torch.zeros(q.shape[:-1], dtype=q.dtype, device=q.device)
         return q, bi, pen
 
     def forward(self, user, item=None, user_x=None, time=None):
+        """Scores and the L2 penalty: the sum over the rows of the batch of the
+        squared norms of every parameter row each score used, divided by the
+        number of rows (a scalar; None when scoring the catalog)."""
         p, bu, pen = self._users(user, user_x)
         if item is None:
             q = self.item_factors.weight
@@ -117,19 +137,22 @@ class MFModule(nn.Module):
                 scores = scores + table[:, t].T
                 scores = scores + (self.user_drift(user) * self.time_drift(t))
             return scores, None
-        q, bi, ipen = self._items(item)
+        n = user.shape[0]
+        q, bi, ipen = self._items(item, n)
         scores = _pair_dot(p, q) + bi
         if item.dim() == 2:
             bu = bu[:, None]
         scores = scores + bu + self.global_mean
-        pen = pen + _rowsum(ipen, item)
+        pen = pen + ipen
         if self.n_time_bins:
             t = self._time(time, user)
             t_items = t if item.dim() == 1 else t[:, None].expand_as(item)
-            bit = self.item_time_bias(item * self.n_time_bins + t_items).squeeze(-1)
+            slot = item * self.n_time_bins + t_items
+            bit = self.item_time_bias(slot).squeeze(-1)
             drift = (self.user_drift(user) * self.time_drift(t)).squeeze(-1)
             scores = scores + bit + (drift if item.dim() == 1 else drift[:, None])
-            pen = pen + self.time_penalty * (_rowsum(bit * bit, item) + drift * drift)
+            pen = pen + self.time_penalty * (
+                usage_penalty(self.item_time_bias.weight, slot, n) + (drift * drift).sum() / n)
         return scores, pen
 
     def _time(self, time, user):

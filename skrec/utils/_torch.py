@@ -86,6 +86,24 @@ def seed_from_random_state(random_state):
     )
 
 
-def load_state_map_location():
-    """``map_location`` for unpickling tensors: CUDA when present, else the CPU."""
-    return None if cuda_available() else "cpu"
+def loading_device(device, owner="This model"):
+    """The device to put a loaded (unpickled) model's tensors on.
+
+    ``device`` is the ``device_`` it was fitted on. A CUDA device that is
+    not available here falls back to the CPU with a warning. Every torch
+    model (the engine, ALS, EASE) loads through this one function.
+    """
+    import warnings
+
+    import torch
+
+    dev = torch.device(device)
+    if dev.type == "cuda" and (not cuda_available()
+                               or (dev.index or 0) >= torch.cuda.device_count()):
+        warnings.warn(
+            f"{owner} was trained on {dev}, but that device is not available here; it is "
+            "loaded on the CPU (device_ is now 'cpu').",
+            UserWarning,
+        )
+        return torch.device("cpu")
+    return dev
