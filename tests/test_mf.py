@@ -260,3 +260,24 @@ def test_biased_mf_ml100k_rmse(shared_data):
     pred = est.predict(test[["user", "item"]])
     rmse = float(np.sqrt(np.mean((pred - test["rating"].to_numpy()) ** 2)))
     assert rmse <= 0.910
+
+
+def test_new_users_features_change_their_lists():
+    """Two new users with the same history but different features get different scores."""
+    data = make_interactions(n_users=60, n_items=30, n_interactions=900, random_state=8)
+    X = data.X[["user", "item"]].merge(data.user_features[["user", "uf0"]], on="user")
+    X = X.rename(columns={"uf0": "user__uf0"})
+    y = data.y[: len(X)]
+    est = MF(n_factors=4, side_features=True, max_iter=20, batch_size=64, lr=0.05, **FAST)
+    est.fit(X, y)
+    lo, hi = X["user__uf0"].min(), X["user__uf0"].max()
+    items = X["item"].iloc[:3].to_numpy()
+    hist = pd.DataFrame({"user": ["a"] * 3 + ["b"] * 3, "item": np.r_[items, items],
+                         "user__uf0": [lo] * 3 + [hi] * 3})
+    s = est.score_items(["a", "b"], history=hist, history_y=np.full(6, 4.0))
+    assert np.abs(s[0] - s[1]).max() > 1e-3
+    # The fold-in holds the feature term fixed: with the features' effect
+    # removed (W = 0), the two users are the same.
+    est.module_.user_feature_proj.weight.data.zero_()
+    s = est.score_items(["a", "b"], history=hist, history_y=np.full(6, 4.0))
+    np.testing.assert_allclose(s[0], s[1], rtol=1e-5)

@@ -54,6 +54,7 @@ import torch
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
 from ..utils._torch import resolve_device, seed_from_random_state
+from ._docs import fill_engine_doc
 from ._sampling import user_holdout_mask
 from ._state import TorchStateMixin
 
@@ -128,6 +129,7 @@ def _batch_len(batch):
 
 
 # ---------------------------------------------------------------- engine
+@fill_engine_doc
 class TorchRecommender(TorchStateMixin, BaseRecommender):
     """Base class of the torch recommenders: the common parameters and the loop.
 
@@ -137,38 +139,7 @@ class TorchRecommender(TorchStateMixin, BaseRecommender):
 
     Parameters
     ----------
-    max_iter : int
-        Number of epochs (passes over the training rows) per call to ``fit``.
-    batch_size : int
-        Training rows per mini-batch.
-    lr : float
-        Learning rate of the optimizer.
-    weight_decay : float, default=0.0
-        Decoupled or L2 weight decay passed to the optimizer (on every
-        parameter at every step; models also have a per-row ``reg``).
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
-    lr_schedule : {"constant", "linear"}
-        Learning rate over the epochs of one fit: constant, or decayed
-        linearly towards zero (often as good in far fewer epochs).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of each user's rows, monitor the loss
-        on them and restore the weights of the best epoch. When False, the loop
-        stops once the training loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs.
-    validation_fraction : float in (0, 1), default=0.1
-    n_iter_no_change : int, default=5
-    tol : float, default=1e-4
-        Minimum decrease of the monitored loss that counts as an improvement.
-    warm_start : bool, default=False
-        Continue from the fitted weights when refitting on the same ids.
-    device : {"auto", "cpu", "cuda", "cuda:N"} or torch.device, default="auto"
-        ``"auto"`` uses CUDA when available. Resolved into ``device_`` at fit.
-        With CUDA, use ``n_jobs=1`` in searches.
-    random_state : int, RandomState instance or None, default=None
-        Seeds a local :class:`torch.Generator`; the global RNGs are untouched,
-        and the same seed gives the same model on the CPU.
-    verbose : int, default=0
-        Show a progress bar over epochs when positive.
+    {engine_params}
 
     Attributes
     ----------

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from .._torch import PairwiseRecommender
+from .._torch._docs import fill_engine_doc
 from ..base import RecommenderTags
 from ..utils._compat import Interval, StrOptions
 from ._modules import MFModule
@@ -58,14 +59,15 @@ def _entity_table(values, codes, n):
 
 
 def _standardize(table):
+    """The standardized table and the (mean, scale) that standardize new rows."""
     mean = table.mean(0)
     scale = table.std(0)
     scale[scale == 0] = 1.0
-    return (table - mean) / scale
+    return (table - mean) / scale, (mean, scale)
 
 
 def split_side_features(features, user, item, n_users, n_items):
-    """(user feature table, item feature table, names) from row-aligned columns.
+    """User and item feature tables from row-aligned columns.
 
     A column named ``user__*`` is a user feature and ``item__*`` an item
     feature (the prefixes of :class:`skrec.compose.SideFeatureJoiner`);
@@ -93,9 +95,13 @@ def split_side_features(features, user, item, n_users, n_items):
             "factorization models read user and item features only, so they are ignored.",
             UserWarning,
         )
-    user_x = _standardize(user_tab[:, u_cols]) if u_cols else None
-    item_x = _standardize(item_tab[:, i_cols]) if i_cols else None
-    return user_x, item_x
+    user_x = item_x = user_spec = None
+    if u_cols:
+        user_x, (mean, scale) = _standardize(user_tab[:, u_cols])
+        user_spec = ([names[j] for j in u_cols], mean, scale)
+    if i_cols:
+        item_x, _ = _standardize(item_tab[:, i_cols])
+    return user_x, item_x, user_spec
 
 
 def _as_seconds(timestamp):
@@ -120,6 +126,7 @@ class _FactorizationBase(PairwiseRecommender):
 
 
 # ----------------------------------------------------------------- MF
+@fill_engine_doc
 class MF(_FactorizationBase):
     """Matrix factorization trained by gradient descent.
 
@@ -168,24 +175,7 @@ class MF(_FactorizationBase):
         (implicit losses keep every row).
     init_std : float, default=0.1
         Standard deviation of the initial factors.
-    max_iter : int, default=10
-        Epochs.
-    batch_size : int, default=8192
-    lr : float, default=0.08
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
-    lr_schedule : {"constant", "linear"}, default="linear"
-        ``"linear"`` decays the learning rate to zero over ``max_iter``.
-    early_stopping : bool, default=False
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-        See :class:`~skrec._torch._engine.TorchRecommender` for the
-        training parameters.
+    {engine_params}
 
     Attributes
     ----------
@@ -318,7 +308,7 @@ class MF(_FactorizationBase):
                     "than user, item, timestamp and session is one); add feature columns or "
                     "set side_features=False."
                 )
-            self._user_x, self._item_x = split_side_features(
+            self._user_x, self._item_x, self._user_spec = split_side_features(
                 data.features, data.user, data.item, data.n_users, data.n_items
             )
         n_bins = self._n_time_bins()
@@ -366,14 +356,42 @@ class MF(_FactorizationBase):
         self.item_factors_ = q.detach().cpu().numpy()
 
     # ----------------------------------------------------------- scoring
+    def _context_user_x(self, context):
+        """Standardized user features of a context's users.
+
+        Known users keep their training features; a new user's come from
+        their latest ``history`` row with finite values in the user-feature
+        columns (zeros, the training mean, when there is none).
+        """
+        x = np.zeros((len(context), self._user_x.shape[1]))
+        known = context.known
+        x[known] = self._user_x[context.codes[known]]
+        rows = context.rows
+        names, mean, scale = self._user_spec
+        if rows is not None and rows.features is not None and set(names) <= set(
+                map(str, rows.features.columns)):
+            cols = {str(c): c for c in rows.features.columns}
+            frame = rows.features[[cols[n] for n in names]]
+            values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+            valid = np.isfinite(values).all(axis=1)
+            for r in np.flatnonzero(~known):  # a row without the features is skipped
+                ok = np.flatnonzero(valid[rows.indptr[r]:rows.indptr[r + 1]])
+                if len(ok):
+                    x[r] = (values[rows.indptr[r] + ok[-1]] - mean) / scale
+        return x
+
     def _forward_extras(self, context):
         extras = {}
-        if self._user_x is not None:  # unknown users have no features: zeros
-            x = np.zeros((len(context), self._user_x.shape[1]))
-            known = context.known
-            x[known] = self._user_x[context.codes[known]]
-            extras["user_x"] = torch.as_tensor(x, dtype=torch.float32, device=self.device_)
+        if self._user_x is not None:
+            extras["user_x"] = torch.as_tensor(self._context_user_x(context),
+                                               dtype=torch.float32, device=self.device_)
         return extras
+
+    def _history_rows(self, context):
+        rows = super()._history_rows(context)
+        if self._user_x is not None:
+            rows["user_x"] = self._context_user_x(context)[rows["user"]]
+        return rows
 
     def _pair_extras(self, user_idx, item_idx, features, timestamp, offset):
         extras = {}
@@ -385,8 +403,11 @@ class MF(_FactorizationBase):
             extras["time"] = torch.as_tensor(bins, device=self.device_)
         return extras
 
-    def _ridge_user_params(self, history):
-        """Exact ridge fold-in (explicit loss): user factors and bias per row of H(u)."""
+    def _ridge_user_params(self, history, feature_term=None):
+        """Exact ridge fold-in (explicit loss): user factors and bias per row of H(u).
+
+        ``feature_term`` (n, n_factors) is each user's ``W_u x_u``, held fixed.
+        """
         m = self.module_
         with torch.no_grad():
             q_all = m.item_factors.weight
@@ -415,6 +436,8 @@ class MF(_FactorizationBase):
                     Q = torch.cat([Q, torch.ones((len(items), 1), dtype=Q.dtype,
                                                  device=Q.device)], 1)
                 t = (ratings - base[items]).double()
+                if feature_term is not None:
+                    t = t - (q_all[items] @ feature_term[r]).double()
                 lam = self.reg * (hi - lo) + 1e-8
                 A = Q.T @ Q + lam * torch.eye(Q.shape[1], dtype=Q.dtype, device=Q.device)
                 sol = torch.linalg.solve(A, Q.T @ t)
@@ -430,11 +453,18 @@ class MF(_FactorizationBase):
 
     def _fold_in_params(self, context):
         if self._explicit():
-            return self._ridge_user_params(context.matrix)
+            term = None
+            if self._user_x is not None:
+                with torch.no_grad():
+                    x = torch.as_tensor(self._context_user_x(context), dtype=torch.float32,
+                                        device=self.device_)
+                    term = self.module_.user_feature_proj(x)
+            return self._ridge_user_params(context.matrix, term)
         return super()._fold_in_params(context)
 
 
 # --------------------------------------------------------------- BPRMF
+@fill_engine_doc
 class BPRMF(_FactorizationBase):
     """Matrix factorization trained with Bayesian personalized ranking.
 
@@ -455,13 +485,7 @@ class BPRMF(_FactorizationBase):
     biases : bool, default=True
         Whether to learn an item bias.
     init_std : float, default=0.1
-    max_iter : int, default=10
-    batch_size : int, default=4096
-    lr : float, default=0.03
-    lr_schedule : {"constant", "linear"}, default="linear"
-    weight_decay, optimizer, early_stopping, validation_fraction, \
-n_iter_no_change, tol, warm_start, device, random_state, verbose
-        The training parameters of every torch model (see :class:`MF`).
+    {engine_params}
 
     Attributes
     ----------

@@ -6,6 +6,7 @@ import numbers
 
 import torch
 
+from .._torch._docs import fill_engine_doc
 from ..utils._compat import Interval, StrOptions
 from ._mf import _FactorizationBase
 from ._modules import MixtureOfTastesModule, VariationalMFModule
@@ -13,6 +14,7 @@ from ._modules import MixtureOfTastesModule, VariationalMFModule
 __all__ = ["MixtureOfTastesMF", "VariationalMF"]
 
 
+@fill_engine_doc
 class MixtureOfTastesMF(_FactorizationBase):
     """Matrix factorization with several taste vectors per user (Kula, 2017).
 
@@ -37,13 +39,7 @@ class MixtureOfTastesMF(_FactorizationBase):
     n_negatives : int, default=4
     sampler : {"uniform", "popularity"}, default="uniform"
     init_std : float, default=0.1
-    max_iter : int, default=10
-    batch_size : int, default=4096
-    lr : float, default=0.03
-    lr_schedule : {"constant", "linear"}, default="linear"
-    weight_decay, optimizer, early_stopping, validation_fraction, \
-n_iter_no_change, tol, warm_start, device, random_state, verbose
-        The training parameters of every torch model (see :class:`MF`).
+    {engine_params}
 
     Attributes
     ----------
@@ -121,6 +117,7 @@ n_iter_no_change, tol, warm_start, device, random_state, verbose
                                      init_std=self.init_std)
 
 
+@fill_engine_doc
 class VariationalMF(_FactorizationBase):
     """Matrix factorization with Gaussian posteriors over the factors.
 
@@ -148,13 +145,7 @@ class VariationalMF(_FactorizationBase):
     sampler : {"uniform", "popularity"}, default="uniform"
     duplicates : {"mean", "last", "first", "sum", "error"}, default="mean"
     init_std : float, default=0.1
-    max_iter : int, default=15
-    batch_size : int, default=8192
-    lr : float, default=0.08
-    lr_schedule : {"constant", "linear"}, default="linear"
-    weight_decay, optimizer, early_stopping, validation_fraction, \
-n_iter_no_change, tol, warm_start, device, random_state, verbose
-        The training parameters of every torch model (see :class:`MF`).
+    {engine_params}
 
     Attributes
     ----------

@@ -166,7 +166,8 @@ def check_candidates(estimator):
 
 def check_unknown_users(estimator):
     """Unknown users get the popularity ranking, or an error on request."""
-    est = _fit(_with_seed(estimator), *_check_data(estimator))
+    X, y = _check_data(estimator)
+    est = _fit(_with_seed(estimator), X, y)
     items, scores = est.recommend(["__new__", "__other__"], k=4)
     order = np.argsort(-est.item_popularity_, kind="stable")[:4]
     np.testing.assert_allclose(scores[0], est.item_popularity_[order])
@@ -177,7 +178,10 @@ def check_unknown_users(estimator):
         assert "__new__" in str(exc)
     else:
         raise AssertionError("on_unknown='error' must raise for an unknown user")
-    pred = est.predict(pd.DataFrame({USER: ["__new__"], ITEM: [est.item_ids_[0]]}))
+    row = X.head(1).copy()  # the columns seen at fit, side features included
+    row[USER] = row[USER].astype(object)
+    row.loc[row.index[0], USER] = "__new__"
+    pred = est.predict(row)
     assert np.isfinite(pred).all()
 
 
