@@ -17,6 +17,30 @@ import skrec  # noqa: E402
 
 os.environ.setdefault("MPLBACKEND", "agg")
 
+
+def _write_estimator_list():
+    """``generated/estimators.rst``: one autosummary per family, from all_estimators()."""
+    from skrec.utils import all_estimators
+
+    out = Path(__file__).parent / "generated"
+    out.mkdir(exist_ok=True)
+    lines = []
+    families = []
+    for name, _cls, family in all_estimators():
+        if family not in families:
+            families.append(family)
+            title = f"``skrec.{family}``"
+            lines += ["", title, "-" * len(title), "", ".. autosummary::",
+                      "   :toctree: generated/", "   :nosignatures:", ""]
+        lines.append(f"   skrec.{family}.{name}")
+    text = "\n".join(lines) + "\n"
+    target = out / "estimators.rst"
+    if not target.exists() or target.read_text() != text:  # keep mtimes stable
+        target.write_text(text)
+
+
+_write_estimator_list()
+
 project = "skrec"
 author = "skrec developers"
 copyright = "skrec developers"  # noqa: A001
