@@ -89,3 +89,27 @@ def test_frozen_detected_by_type_not_name():
     assert unwrap_estimator(fake)[0] is fake
     with pytest.raises(TypeError, match="not a recommender"):
         unwrap_estimator(fake, fitted=True)
+
+
+def test_families_without_torch_do_not_import_torch():
+    """``import skrec.neighbors`` (or baselines, metrics, model_selection) loads no torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys, skrec, skrec.neighbors, skrec.baselines, skrec.metrics, "
+            "skrec.model_selection, skrec.utils; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_all_estimators_lists_each_estimator_once_with_its_family():
+    from skrec.utils import all_estimators
+
+    found = all_estimators()
+    names = [name for name, _, _ in found]
+    assert len(names) == len(set(names))
+    for name, cls, family in found:
+        assert cls.__module__.startswith(f"skrec.{family}.")
+        assert getattr(__import__(f"skrec.{family}", fromlist=[name]), name) is cls
+    assert [n for n, _, _ in all_estimators("neighbors")] == ["ItemKNN", "UserKNN"]

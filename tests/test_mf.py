@@ -281,3 +281,16 @@ def test_new_users_features_change_their_lists():
     est.module_.user_feature_proj.weight.data.zero_()
     s = est.score_items(["a", "b"], history=hist, history_y=np.full(6, 4.0))
     np.testing.assert_allclose(s[0], s[1], rtol=1e-5)
+
+
+def test_known_user_history_reaches_bprmf(planted):
+    """A known user's extra history rows change their scores (they are folded in)."""
+    X, _, _ = planted
+    est = BPRMF(n_factors=8, max_iter=5, batch_size=256, **FAST).fit(X)
+    u = est.user_ids_[0]
+    unseen = np.setdiff1d(est.item_ids_, X["item"][X["user"] == u])[:4]
+    base = est.score_items([u])
+    extra = est.score_items([u], history=pd.DataFrame({"user": u, "item": unseen}))
+    assert np.abs(base - extra).max() > 1e-4
+    items, _ = est.recommend([u], k=10, history=pd.DataFrame({"user": u, "item": unseen}))
+    assert not set(items[0]) & set(unseen)
