@@ -113,3 +113,25 @@ def test_all_estimators_lists_each_estimator_once_with_its_family():
         assert cls.__module__.startswith(f"skrec.{family}.")
         assert getattr(__import__(f"skrec.{family}", fromlist=[name]), name) is cls
     assert [n for n, _, _ in all_estimators("neighbors")] == ["ItemKNN", "UserKNN"]
+
+
+def test_import_fails_clearly_next_to_scikit_rec(monkeypatch):
+    """scikit-rec also installs a package named skrec: importing next to it says the fix."""
+    from importlib import metadata
+
+    import skrec
+
+    real = metadata.distribution
+
+    def fake(name):
+        if name == "scikit-rec":
+            class Dist:
+                version = "0.4.2"
+            return Dist()
+        return real(name)
+
+    monkeypatch.setattr(metadata, "distribution", fake)
+    with pytest.raises(ImportError, match="pip uninstall -y scikit-rec"):
+        skrec._check_no_clash()
+    monkeypatch.setattr(metadata, "distribution", real)
+    skrec._check_no_clash()  # the real environment has no clash
