@@ -39,6 +39,7 @@ from ._data import (
     encode_fit,
     to_csr,
 )
+from ._similar import SimilarityMixin
 from .utils._compat import _check_sample_weight, _fit_context
 from .utils._topk import as_tensor, mask_entries, topk
 from .utils.validation import check_k, check_users
@@ -318,7 +319,7 @@ class RecommenderMixin:
         return get_scorer("ndcg@10")(self, X, y)
 
 
-class BaseRecommender(RecommenderMixin, BaseEstimator):
+class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
     """Base class of skrec recommenders (the template of fit and scoring).
 
     Subclasses store their parameters in ``__init__``, declare

@@ -217,6 +217,10 @@ class EASE(TorchStateMixin, BaseRecommender):
         self._device_B = B
         return self
 
+    def _item_similarities(self, idx):
+        """Row ``i`` of B: the weight of item ``i`` in the score of every item."""
+        return self.B_[idx]
+
     def _weights(self):
         import torch
 

@@ -520,6 +520,12 @@ class ALS(TorchStateMixin, BaseRecommender):
         total = total + self.reg * ((X * X).sum() + (Y * Y).sum())
         return float(total) / max(len(s), 1)
 
+    def _item_vectors(self):
+        return self.item_factors_
+
+    def _user_vectors(self):
+        return self.user_factors_
+
     def _gram0(self, Y, eye):
         return Y.T @ Y + eye if self.feedback == "implicit" else eye
 

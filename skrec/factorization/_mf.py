@@ -118,6 +118,12 @@ def _as_seconds(timestamp):
 class _FactorizationBase(PairwiseRecommender):
     """Parameters shared by the gradient-trained factorization estimators."""
 
+    def _item_vectors(self):
+        return self.item_factors_
+
+    def _user_vectors(self):
+        return self.user_factors_
+
     _parameter_constraints: dict = {
         **PairwiseRecommender._parameter_constraints,
         "n_factors": [Interval(numbers.Integral, 1, None, closed="left")],

@@ -112,6 +112,13 @@ class MixtureOfTastesMF(_FactorizationBase):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _item_vectors(self):
+        return self.module_.item_factors.weight.detach().cpu().numpy()
+
+    def _user_vectors(self):  # several tastes per user: their mean
+        return self.module_.user_tastes.weight.detach().cpu().numpy().reshape(
+            self.n_users_, self.n_tastes, -1).mean(1)
+
     def _build_module(self, data):
         return MixtureOfTastesModule(data.n_users, data.n_items, self.n_factors, self.n_tastes,
                                      init_std=self.init_std)

@@ -285,6 +285,10 @@ class ItemKNN(BaseRecommender):
         S = self.similarity_ if item_idx is None else self.similarity_[:, item_idx]
         return sp.csr_array(H @ S).toarray()
 
+    def _item_similarities(self, idx):
+        """The learned (pruned) item-item weights of these items."""
+        return self.similarity_[idx]
+
     def _predict_pairs(self, user_idx, item_idx, features=None):
         H = _as_weights(self.seen_[user_idx], self.binarize)
         St = sp.csr_array(self.similarity_.T.tocsr())[item_idx]
@@ -392,6 +396,13 @@ class UserKNN(BaseRecommender):
         self._neighbors_t = sp.csr_array(R.T.tocsr())
         self._neighbor_sq = np.asarray(R.multiply(R).sum(axis=1), dtype=np.float64).ravel()
         return self
+
+    def _user_similarities(self, idx):
+        """Cosine of the users' training rows."""
+        R = self._neighbors
+        norms = np.sqrt(self._neighbor_sq)
+        norms[norms == 0] = 1.0
+        return sp.csr_array(R[idx] @ self._neighbors_t).toarray() / np.outer(norms[idx], norms)
 
     def _neighbor_weights(self, user_idx, history):
         """Pruned similarities of the query users to the training users (CSR)."""
