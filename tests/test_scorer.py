@@ -376,3 +376,29 @@ def test_no_warning_on_normal_use(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         skrec.metrics.get_scorer("ndcg@10")(Popularity().fit(X_train), X_test)
+
+
+def test_validation_curve_gives_numbers_for_list_metrics_and_train_scores():
+    """Coverage and novelty need no relevant item; exclude_seen=False gives a train score."""
+    import warnings
+
+    from sklearn.model_selection import validation_curve
+
+    from skrec.datasets import make_interactions
+    from skrec.model_selection import UserHoldoutSplit
+    from skrec.neighbors import ItemKNN
+
+    data = make_interactions(n_users=80, n_items=40, random_state=0)
+    X = data.X[["user", "item"]]
+    cv = UserHoldoutSplit(n_splits=2, random_state=0)
+    for spec, kw in [("coverage@10", {}), ("novelty@10", {}), ("ndcg@10",
+                                                               {"exclude_seen": False})]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            train, test = validation_curve(
+                ItemKNN(), X, y=None, param_name="n_neighbors", param_range=[5, 40], cv=cv,
+                scoring=make_ranking_scorer(spec, **kw))
+        assert np.isfinite(train).all() and np.isfinite(test).all(), spec
+    # The default on training rows is undefined, and the warning says what to do.
+    with pytest.warns(UserWarning, match="exclude_seen=False"):
+        make_ranking_scorer("ndcg@10")(ItemKNN().fit(X), X)

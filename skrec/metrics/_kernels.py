@@ -135,7 +135,9 @@ def mean_over_users(values, name):
     if not ok.any():
         warnings.warn(
             f"{name}: no user has a relevant item, so the metric is undefined and NaN is "
-            "returned. Check the test data (and relevance_threshold, if set).",
+            "returned. Check the test data (and relevance_threshold, if set). Scoring the "
+            "training rows (a train score in validation_curve or learning_curve)? Every "
+            "training item is in H(u) and excluded: use exclude_seen=False for a train score.",
             UndefinedMetricWarning,
             stacklevel=3,
         )

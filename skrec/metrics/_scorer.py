@@ -196,6 +196,13 @@ class _RankingScorer:
                 history_y = None if y is None else y[support]
         truth = _GroundTruth(users, pos.astype(np.int64), icode[rows], inner.n_items_, history,
                              history_y, None)
+        # Coverage and novelty describe the lists served to every user of X_test that
+        # can be scored (known, or folded in), relevant items or not: they are defined
+        # on training rows too (validation_curve, learning_curve).
+        scorable = np.zeros(len(user_uniques), dtype=bool)
+        scorable[user_key[ucode >= 0]] = True
+        scorable[eval_keys] = True
+        truth.list_users = np.asarray(user_uniques)[scorable]
 
         def context(sl):  # H(u) of the evaluated users, built by the estimator itself
             hist, hist_y = _history_for(truth, users[sl])
@@ -214,11 +221,14 @@ class _RankingScorer:
         check_is_fitted(inner)
         truth = self._ground_truth(inner, X, y)
         if len(truth.users) == 0:
-            values = {key: K.mean_over_users([], key) for key, _, _ in self.metrics}
+            values = {key: K.mean_over_users([], key) for key, name, _ in self.metrics
+                      if name not in LIST_METRICS or self.negatives is not None}
         elif self.negatives is not None:
             values = self._score_sampled(estimator, inner, truth)
         else:
             values = self._score_full(estimator, inner, truth)
+        if self.negatives is None:
+            values.update(self._list_values(estimator, inner, truth))
         if self.single:
             return values[self.metrics[0][0]]
         return values
@@ -232,7 +242,8 @@ class _RankingScorer:
         from .._api import recommend
 
         values = {}
-        top = [(key, name, k) for key, name, k in self.metrics if name != "auc"]
+        top = [(key, name, k) for key, name, k in self.metrics
+               if name != "auc" and name not in LIST_METRICS]
         if top:
             k_max = max(k for _, _, k in top)
             items, scores = recommend(
@@ -244,20 +255,38 @@ class _RankingScorer:
             valid = np.isfinite(scores) & (codes >= 0)
             rec_keys = np.arange(len(codes))[:, None] * inner.n_items_ + np.maximum(codes, 0)
             hits = (_member(rec_keys, truth.known_keys()) & valid).astype(np.float64)
-            info = None
             for key, name, k in top:
-                if name == "coverage":
-                    values[key] = K.coverage_kernel(codes[:, :k], valid[:, :k], inner.n_items_)
-                    continue
-                if name == "novelty":
-                    if info is None:
-                        info = K.self_information(inner.item_popularity_, inner.n_users_)
-                    per_user = K.novelty_kernel(codes[:, :k], valid[:, :k], info)
-                else:
-                    per_user = K.KERNELS[name](hits[:, :k], truth.n_relevant, k)
+                per_user = K.KERNELS[name](hits[:, :k], truth.n_relevant, k)
                 values[key] = K.mean_over_users(per_user, key)
         if any(name == "auc" for _, name, _ in self.metrics):
             values["auc"] = self._auc_full(estimator, inner, truth)
+        return values
+
+    def _list_values(self, estimator, inner, truth):
+        """Coverage and novelty of the lists of every scorable user of X_test."""
+        from .._api import recommend
+
+        specs = [(key, name, k) for key, name, k in self.metrics if name in LIST_METRICS]
+        if not specs:
+            return {}
+        users = truth.list_users
+        if len(users) == 0:
+            return {key: K.mean_over_users([], key) for key, _, _ in specs}
+        items, scores = recommend(
+            estimator, users, max(k for _, _, k in specs), history=truth.history,
+            history_y=truth.history_y, exclude_seen=self.exclude_seen,
+            batch_size=self._batch(inner),
+        )
+        codes = inner.encode_items(items.ravel()).reshape(items.shape)
+        valid = np.isfinite(scores) & (codes >= 0)
+        values = {}
+        for key, name, k in specs:
+            if name == "coverage":
+                values[key] = K.coverage_kernel(codes[:, :k], valid[:, :k], inner.n_items_)
+            else:
+                info = K.self_information(inner.item_popularity_, inner.n_users_)
+                values[key] = K.mean_over_users(
+                    K.novelty_kernel(codes[:, :k], valid[:, :k], info), key)
         return values
 
     def _auc_full(self, estimator, inner, truth):
@@ -412,6 +441,12 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
         (e.g. 4 for ratings 1..5). Requires ``y_test``.
     exclude_seen : bool, default=True
         Whether H(u) is excluded from the lists and from the ground truth.
+        On the training rows (the train scores of ``validation_curve`` or
+        ``learning_curve``) every item is in H(u), so accuracy metrics are
+        undefined (NaN, with a warning): pass ``exclude_seen=False`` for a
+        train score (how well the model reproduces its training data).
+        ``coverage@K`` and ``novelty@K`` need no relevant item and are
+        computed over every scorable user of ``X_test`` on any split.
     cold_users : {"fold_in", "skip", "fallback"}, default="fold_in"
         Users of ``X_test`` unseen at fit. ``"fold_in"``: their rows are
         split with :func:`skrec.model_selection.support_query_split`; the
