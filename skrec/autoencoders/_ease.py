@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from .._torch._state import TorchStateMixin
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
+from ..utils._progress import stage_progress
 from ..utils._torch import resolve_device
 
 __all__ = ["EASE"]
@@ -140,6 +141,9 @@ class EASE(TorchStateMixin, BaseRecommender):
         Where the inverse and the scoring run.
     dtype : {"float32", "float64"}, default="float32"
         Precision of the inverse and of ``B``.
+    verbose : int, default=0
+        Show a progress bar over the stages of the fit (Gram matrix, solve)
+        when positive.
 
     Attributes
     ----------
@@ -191,12 +195,14 @@ class EASE(TorchStateMixin, BaseRecommender):
         "reg": [Interval(numbers.Real, 0, None, closed="neither")],
         "device": "no_validation",  # checked by resolve_device at fit
         "dtype": [StrOptions({"float32", "float64"})],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, reg=500.0, *, device="auto", dtype="float32"):
+    def __init__(self, reg=500.0, *, device="auto", dtype="float32", verbose=0):
         self.reg = reg
         self.device = device
         self.dtype = dtype
+        self.verbose = verbose
 
     def __skrec_tags__(self):
         return RecommenderTags(feedback="implicit", fold_in=True, torch=True)
@@ -206,8 +212,11 @@ class EASE(TorchStateMixin, BaseRecommender):
 
         device = resolve_device(self.device)
         dtype = torch.float64 if self.dtype == "float64" else torch.float32
-        G = _gram(data.matrix, dtype, device)
-        B = _ease_weights(G.to(device=device, dtype=dtype), float(self.reg))
+        with stage_progress(self.verbose, "EASE", 2) as stages:
+            G = _gram(data.matrix, dtype, device)
+            stages.done("Gram matrix")
+            B = _ease_weights(G.to(device=device, dtype=dtype), float(self.reg))
+            stages.done("solve")
         if not bool(torch.isfinite(B).all()):
             raise FloatingPointError(
                 "EASE produced non-finite weights; increase reg or use dtype='float64'."

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from ..base import BaseRecommender, RecommenderTags
 from ..utils._compat import Interval, StrOptions
+from ..utils._progress import stage_progress
 
 __all__ = ["ItemKNN", "UserKNN"]
 
@@ -146,6 +147,7 @@ def _item_similarity(R, *, similarity, asymmetry, shrinkage, n_neighbors):
 
 
 _NEIGHBOR_CONSTRAINTS = {
+    "verbose": ["verbose"],
     "n_neighbors": [Interval(Integral, 1, None, closed="left"), None],
     "shrinkage": [Interval(Real, 0, None, closed="left")],
     "similarity": [StrOptions({"cosine", "asymmetric"})],
@@ -203,6 +205,8 @@ class ItemKNN(BaseRecommender):
         ``sample_weight``) only decide presence (a zero value is no
         interaction); when False, they weight both the similarity and the
         user's history.
+    verbose : int, default=0
+        Show a progress bar over the similarity build when positive.
 
     Attributes
     ----------
@@ -258,26 +262,29 @@ class ItemKNN(BaseRecommender):
 
     def __init__(
         self, n_neighbors=100, *, shrinkage=0.0, similarity="cosine", asymmetry=0.5,
-        binarize=True,
+        binarize=True, verbose=0,
     ):
         self.n_neighbors = n_neighbors
         self.shrinkage = shrinkage
         self.similarity = similarity
         self.asymmetry = asymmetry
         self.binarize = binarize
+        self.verbose = verbose
 
     def __skrec_tags__(self):
         return RecommenderTags(feedback="implicit", fold_in=True)
 
     def _fit(self, data):
-        R = _as_weights(data.matrix, self.binarize)
-        self.similarity_ = _item_similarity(
-            R,
-            similarity=self.similarity,
-            asymmetry=self.asymmetry,
-            shrinkage=float(self.shrinkage),
-            n_neighbors=self.n_neighbors,
-        )
+        with stage_progress(self.verbose, "ItemKNN", 1) as stages:
+            R = _as_weights(data.matrix, self.binarize)
+            self.similarity_ = _item_similarity(
+                R,
+                similarity=self.similarity,
+                asymmetry=self.asymmetry,
+                shrinkage=float(self.shrinkage),
+                n_neighbors=self.n_neighbors,
+            )
+            stages.done("item-item similarity")
         return self
 
     def _score_items(self, context, item_idx):
