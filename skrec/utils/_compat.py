@@ -5,8 +5,34 @@ scikit-learn does not export publicly is imported here and nowhere else, so a
 scikit-learn upgrade is checked in one place.
 """
 
+import numbers
+
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["Interval", "StrOptions", "_check_sample_weight", "_fit_context"]
+__all__ = ["Interval", "PositiveIntSequence", "StrOptions", "_check_sample_weight",
+           "_fit_context"]
+
+
+class PositiveIntSequence(Options):
+    """Parameter constraint: a non-empty tuple or list of positive integers.
+
+    For ``_parameter_constraints`` (layer sizes); scikit-learn's validation
+    only accepts its own constraint classes, hence the subclass of
+    ``Options``.
+    """
+
+    def __init__(self):
+        super().__init__(object, set())
+
+    def is_satisfied_by(self, val):
+        return (
+            isinstance(val, (tuple, list))
+            and len(val) > 0
+            and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0
+                    for v in val)
+        )
+
+    def __str__(self):
+        return "a non-empty tuple or list of positive ints"
