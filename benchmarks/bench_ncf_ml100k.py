@@ -58,6 +58,7 @@ def _grids(quick):
             "neumf", lr=0.003, init_std=0.1, n_factors=16, max_iter=10, pretrain=True,
             pretrain_iter=10),
     }
+    grids["NCF-defaults"] = {"NCF() with the library defaults": ncf("neumf")}
     grids["BPRMF"] = {
         f"n_factors=64 reg={reg} max_iter={it}": (
             lambda reg=reg, it=it: BPRMF(64, reg=reg, max_iter=it, device="cpu", random_state=0))
@@ -71,7 +72,7 @@ def _grids(quick):
     return grids
 
 
-def _ranking(X, quick, threads):
+def _ranking(X, quick, threads, only=None):
     from skrec.metrics import make_ranking_scorer
     from skrec.model_selection import LeaveLastOut
 
@@ -82,6 +83,8 @@ def _ranking(X, quick, threads):
     fit_idx, val_idx = next(LeaveLastOut().split(train))
     fit, val = train.iloc[fit_idx], train.iloc[val_idx]
     for family, cands in _grids(quick).items():
+        if only and family not in only:
+            continue
         best, best_hr = None, -1.0
         for name, make in cands.items():
             t0 = time.perf_counter()
@@ -131,7 +134,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one candidate per family")
     parser.add_argument("--no-epoch", action="store_true", help="skip the ML-1M epoch timing")
     parser.add_argument("--no-ranking", action="store_true", help="skip the ML-100k ranking")
-    parser.add_argument("--batch-sizes", default="1024,4096")
+    parser.add_argument("--batch-sizes", default="1024,2048,4096")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated families to run (e.g. NCF-defaults,BPRMF)")
     args = parser.parse_args()
 
     import torch
@@ -142,7 +147,7 @@ def main():
 
         path = require_shared("ml-100k")
         X = fetch_movielens("100k", data_home=path).X[["user", "item", "timestamp"]]
-        _ranking(X, args.quick, args.threads)
+        _ranking(X, args.quick, args.threads, args.only and args.only.split(","))
     if not args.no_epoch:
         _epoch_time(args.threads, [int(b) for b in args.batch_sizes.split(",")])
 
