@@ -211,3 +211,14 @@ def test_dropout_only_in_training(checkerboard):
     b = est.score_items(est.user_ids_[:3])
     np.testing.assert_array_equal(a, b)
     assert not est.module_.training
+
+
+def test_reg_shrinks_the_embeddings(checkerboard):
+    X = checkerboard.X
+    free = NCF("neumf", max_iter=5, **SMALL).fit(X)
+    assert free.module_.penalty is False  # reg=0: no norms computed
+    tied = NCF("neumf", max_iter=5, reg=0.5, **SMALL).fit(X)
+    for name in ("gmf_user", "gmf_item", "mlp_user", "mlp_item"):
+        a = getattr(free.module_, name).weight.detach().norm()
+        b = getattr(tied.module_, name).weight.detach().norm()
+        assert b < a, name

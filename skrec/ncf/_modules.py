@@ -20,6 +20,17 @@ from torch.nn import functional as F
 MODELS = ("neumf", "gmf", "mlp")
 
 
+def _lookup(embedding, idx):
+    """Rows of an embedding table for indices of any shape.
+
+    ``index_select`` rather than ``nn.Embedding.forward``: its backward (an
+    ``index_add``) is cheaper on the CPU than the dense embedding backward,
+    which sorts the indices.
+    """
+    rows = embedding.weight.index_select(0, idx.reshape(-1))
+    return rows.view(*idx.shape, rows.shape[-1])
+
+
 def _rowsum(x, item):
     """Sum per row of a per-item quantity of shape ``item.shape``."""
     return x if item.dim() == 1 else x.sum(-1)
@@ -45,13 +56,15 @@ class NCFModule(nn.Module):
     scores_catalog = False  # the base chunks the catalog
 
     def __init__(self, n_users, n_items, *, model="neumf", n_factors=8, layers=(64, 32, 16, 8),
-                 dropout=0.0, init_std=0.01, offset=0.0):
+                 dropout=0.0, init_std=0.01, offset=0.0, penalty=True):
         super().__init__()
         if model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {model!r}.")
         self.model = model
         self.use_gmf = model in ("neumf", "gmf")
         self.use_mlp = model in ("neumf", "mlp")
+        #: Whether forward computes the squared norms (None when no reg uses them).
+        self.penalty = penalty
         self.register_buffer("offset", torch.tensor(float(offset)))
         width = 0
         hidden = 0
@@ -93,28 +106,19 @@ class NCFModule(nn.Module):
 
     # ------------------------------------------------------------ parts
     def _gmf(self, user, item, broadcast):
-        p = self.gmf_user(user)
-        pen = (p * p).sum(-1)
+        p = _lookup(self.gmf_user, user)
         if broadcast is not None:  # one row of items shared by every user
-            q = self.gmf_item(broadcast)
-            ipen = (q * q).sum(-1).expand(item.shape)
+            q = _lookup(self.gmf_item, broadcast)
             phi = p[:, None, :] * q[None, :, :]
         else:
-            q = self.gmf_item(item)
-            ipen = (q * q).sum(-1)
+            q = _lookup(self.gmf_item, item)
             phi = p * q if item.dim() == 1 else p[:, None, :] * q
-        return phi, pen + _rowsum(ipen, item)
+        return phi, self._norms(p, q, item, broadcast)
 
     def _mlp(self, user, item, broadcast):
-        p = self.mlp_user(user)
-        pen = (p * p).sum(-1)
-        if broadcast is not None:
-            q = self.mlp_item(broadcast)
-            ipen = (q * q).sum(-1).expand(item.shape)
-        else:
-            q = self.mlp_item(item)
-            ipen = (q * q).sum(-1)
-        pen = pen + _rowsum(ipen, item)
+        p = _lookup(self.mlp_user, user)
+        q = _lookup(self.mlp_item, item if broadcast is None else broadcast)
+        pen = self._norms(p, q, item, broadcast)
         if not len(self.tower):  # no hidden layer: the concatenation itself
             if item.dim() == 1:
                 return torch.cat([p, q], -1), pen
@@ -136,6 +140,15 @@ class NCFModule(nn.Module):
             h = self._act(lin(h))
         return h, pen
 
+    def _norms(self, p, q, item, broadcast):
+        """Squared norms of the user row and of the item rows, per row of ``item``."""
+        if not self.penalty:
+            return None
+        ipen = (q * q).sum(-1)
+        if broadcast is not None:
+            ipen = ipen.expand(item.shape)
+        return (p * p).sum(-1) + _rowsum(ipen, item)
+
     def _act(self, h):
         h = F.relu(h)
         return self.dropout(h) if self.dropout is not None else h
@@ -147,15 +160,16 @@ class NCFModule(nn.Module):
         broadcast = None
         if item.dim() == 2 and item.shape[0] > 1 and item.stride(0) == 0:
             broadcast = item[0]
-        parts, pen = [], 0.0
+        parts, pens = [], []
         if self.use_gmf:
             phi, p = self._gmf(user, item, broadcast)
             parts.append(phi)
-            pen = pen + p
+            pens.append(p)
         if self.use_mlp:
             phi, p = self._mlp(user, item, broadcast)
             parts.append(phi)
-            pen = pen + p
+            pens.append(p)
+        pen = None if not self.penalty else pens[0] if len(pens) == 1 else pens[0] + pens[1]
         phi = parts[0] if len(parts) == 1 else torch.cat(parts, -1)
         scores = self.output(phi).squeeze(-1) + self.offset
         return scores, pen

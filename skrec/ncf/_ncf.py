@@ -68,8 +68,9 @@ class NCF(PairwiseRecommender):
         settings for ``pretrain_iter`` epochs each, then start NeuMF from
         their embeddings and tower, with the output layer
         ``[0.5 h_gmf ; 0.5 h_mlp]`` (the paper's alpha = 0.5). Everything
-        happens inside one ``fit`` (all-or-nothing). Ignored for the other
-        models.
+        happens inside one ``fit`` (all-or-nothing); a warm-started refit
+        continues from the fitted NeuMF without pretraining again. Ignored
+        for the other models.
     pretrain_iter : int, default=10
         Epochs of each pretraining fit.
     duplicates : {"mean", "last", "first", "sum", "error"}, default="mean"
@@ -80,7 +81,7 @@ class NCF(PairwiseRecommender):
     max_iter : int, default=20
         Epochs (of NeuMF itself when pretraining).
     batch_size : int, default=1024
-    lr : float, default=0.001
+    lr : float, default=0.003
     weight_decay : float, default=0.0
     optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
     lr_schedule : {"constant", "linear"}, default="constant"
@@ -177,7 +178,7 @@ class NCF(PairwiseRecommender):
     def __init__(self, model="neumf", *, n_factors=16, layers=(64, 32, 16, 8), dropout=0.0,
                  loss="bce", reg=0.0, n_negatives=4, sampler="uniform", pretrain=False,
                  pretrain_iter=10, duplicates="mean", init_std=0.01, max_iter=20,
-                 batch_size=1024, lr=0.001, weight_decay=0.0, optimizer="adam",
+                 batch_size=1024, lr=0.003, weight_decay=0.0, optimizer="adam",
                  lr_schedule="constant", early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, tol=1e-4, warm_start=False, device="auto",
                  random_state=None, verbose=0):
@@ -238,7 +239,7 @@ class NCF(PairwiseRecommender):
         return NCFModule(
             data.n_users, data.n_items, model=self.model, n_factors=self.n_factors,
             layers=tuple(self.layers), dropout=self.dropout, init_std=self.init_std,
-            offset=self.global_mean_ if self._explicit() else 0.0,
+            offset=self.global_mean_ if self._explicit() else 0.0, penalty=self.reg > 0,
         )
 
     def _init_module(self, data):
