@@ -58,6 +58,10 @@ def _grids(quick):
             "neumf", lr=0.003, init_std=0.1, n_factors=16, max_iter=10, pretrain=True,
             pretrain_iter=10),
     }
+    grids["NCF-neumf-batch"] = {  # larger batches: faster epochs, same epochs
+        f"batch_size={bs} lr={lr}": ncf("neumf", batch_size=bs, lr=lr)
+        for bs, lr in ((1024, 0.003), (2048, 0.003), (2048, 0.006), (4096, 0.01))
+    }
     grids["NCF-defaults"] = {"NCF() with the library defaults": ncf("neumf")}
     grids["BPRMF"] = {
         f"n_factors=64 reg={reg} max_iter={it}": (
