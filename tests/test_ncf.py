@@ -222,3 +222,20 @@ def test_reg_shrinks_the_embeddings(checkerboard):
         a = getattr(free.module_, name).weight.detach().norm()
         b = getattr(tied.module_, name).weight.detach().norm()
         assert b < a, name
+
+
+def test_bpr_loss(checkerboard):
+    data = checkerboard
+    est = NCF("neumf", loss="bpr", max_iter=30, **SMALL).fit(data.X)
+    assert est.__skrec_tags__().feedback == "implicit"
+    assert _in_block_precision(est, data) >= 0.9
+
+
+def test_warm_start_after_pretraining_does_not_pretrain_again(checkerboard):
+    X = checkerboard.X
+    est = NCF("neumf", pretrain=True, pretrain_iter=2, max_iter=2, warm_start=True,
+              **SMALL).fit(X)
+    first = est.pretrain_history_
+    est.fit(X)
+    assert est.n_iter_ == 4
+    assert est.pretrain_history_ is first
