@@ -239,3 +239,5 @@ def test_warm_start_after_pretraining_does_not_pretrain_again(checkerboard):
     est.fit(X)
     assert est.n_iter_ == 4
     assert est.pretrain_history_ is first
+    est.set_params(warm_start=False, pretrain=False).fit(X)
+    assert not hasattr(est, "pretrain_history_")

@@ -257,6 +257,8 @@ class NCF(PairwiseRecommender):
                 histories[part] = sub.history_
             module.load_pretrained(parts["gmf"], parts["mlp"], alpha=0.5)
             self.pretrain_history_ = histories
+        else:  # a fresh fit without pretraining: no stale record of an earlier one
+            self.__dict__.pop("pretrain_history_", None)
         return module
 
     def _pretrained_part(self, part, data, seed):
