@@ -18,7 +18,11 @@ per validation candidate (``stage="val"``) and per family (``stage="test"``).
 A second part (``--epoch``) times one NeuMF epoch on an ML-1M-shaped
 generated table (6,040 users, 3,706 items, 1M interactions, 4 negatives).
 
-Usage: python benchmarks/bench_ncf_ml100k.py [--threads 1] [--quick] [--no-epoch]
+With ``--seeds N`` the chosen settings of each family are refitted with
+seeds 0..N-1 and the test figures are their means (per-seed lists too).
+
+Usage: python benchmarks/bench_ncf_ml100k.py [--threads 1] [--quick] [--seeds 3]
+       [--only NCF-neumf,ALS] [--no-epoch] [--no-ranking] [--batch-sizes 1024,4096]
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, require_shared  # noqa: E402
@@ -39,7 +45,7 @@ def _grids(quick):
     from skrec.ncf import NCF
 
     def ncf(model, **kw):
-        return lambda: NCF(model, device="cpu", random_state=0, **kw)
+        return lambda rs=0: NCF(model, device="cpu", random_state=rs, **kw)
 
     grids = {}
     for model in ("gmf", "mlp", "neumf"):
@@ -65,18 +71,19 @@ def _grids(quick):
     grids["NCF-defaults"] = {"NCF() with the library defaults": ncf("neumf")}
     grids["BPRMF"] = {
         f"n_factors=64 reg={reg} max_iter={it}": (
-            lambda reg=reg, it=it: BPRMF(64, reg=reg, max_iter=it, device="cpu", random_state=0))
+            lambda rs=0, reg=reg, it=it: BPRMF(64, reg=reg, max_iter=it, device="cpu",
+                                               random_state=rs))
         for reg in (1e-3, 1e-2) for it in ((20,) if quick else (20, 50))
     }
     grids["ALS"] = {
         f"n_factors={k} reg={reg} alpha={a}": (
-            lambda k=k, reg=reg, a=a: ALS(k, reg=reg, alpha=a, random_state=0))
+            lambda rs=0, k=k, reg=reg, a=a: ALS(k, reg=reg, alpha=a, random_state=rs))
         for k in (32, 64) for reg in (10.0, 50.0) for a in ((6.0,) if quick else (2.0, 6.0))
     }
     return grids
 
 
-def _ranking(X, quick, threads, only=None):
+def _ranking(X, quick, threads, only=None, seeds=1):
     from skrec.metrics import make_ranking_scorer
     from skrec.model_selection import LeaveLastOut
 
@@ -100,18 +107,24 @@ def _ranking(X, quick, threads, only=None):
                  fit_s=round(fit_s, 2), threads=threads)
             if res["hit_rate@10"] > best_hr:
                 best, best_hr = name, res["hit_rate@10"]
-        t0 = time.perf_counter()
-        model = cands[best]().fit(train)
-        fit_s = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        res_s = sampled(model, test)
-        res_f = full(model, test)
-        score_s = time.perf_counter() - t1
+        runs = []
+        for seed in range(seeds):  # the chosen settings, refitted with seeds 0..seeds-1
+            t0 = time.perf_counter()
+            model = cands[best](seed).fit(train)
+            fit_s = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            res = {**{f"sampled_{k}": v for k, v in sampled(model, test).items()},
+                   **{f"full_{k}": v for k, v in full(model, test).items()}}
+            runs.append((res, fit_s, time.perf_counter() - t1))
+        extra = {}
+        if seeds > 1:
+            extra = {f"{k}_per_seed": [round(r[0][k], 4) for r in runs] for k in runs[0][0]}
         emit(benchmark="ncf_ml100k", stage="test", family=family, params=best,
              protocol="LeaveLastOut by time; sampled = 99 negatives; full = whole catalog",
-             **{f"sampled_{k}": round(v, 4) for k, v in res_s.items()},
-             **{f"full_{k}": round(v, 4) for k, v in res_f.items()},
-             fit_s=round(fit_s, 2), score_s=round(score_s, 2), threads=threads)
+             seeds=seeds,
+             **{k: round(float(np.mean([r[0][k] for r in runs])), 4) for k in runs[0][0]},
+             **extra, fit_s=round(float(np.median([r[1] for r in runs])), 2),
+             score_s=round(float(np.median([r[2] for r in runs])), 2), threads=threads)
 
 
 def _epoch_time(threads, batch_sizes):
@@ -139,6 +152,9 @@ def main():
     parser.add_argument("--no-epoch", action="store_true", help="skip the ML-1M epoch timing")
     parser.add_argument("--no-ranking", action="store_true", help="skip the ML-100k ranking")
     parser.add_argument("--batch-sizes", default="1024,2048,4096")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="refit each family's chosen settings with this many seeds "
+                             "(test figures are means)")
     parser.add_argument("--only", default=None,
                         help="comma-separated families to run (e.g. NCF-defaults,BPRMF)")
     args = parser.parse_args()
@@ -151,7 +167,7 @@ def main():
 
         path = require_shared("ml-100k")
         X = fetch_movielens("100k", data_home=path).X[["user", "item", "timestamp"]]
-        _ranking(X, args.quick, args.threads, args.only and args.only.split(","))
+        _ranking(X, args.quick, args.threads, args.only and args.only.split(","), args.seeds)
     if not args.no_epoch:
         _epoch_time(args.threads, [int(b) for b in args.batch_sizes.split(",")])
 
