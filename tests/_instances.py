@@ -14,6 +14,8 @@ FAST_PARAMS = {
     "VariationalMF": {"n_factors": 8, "max_iter": 20, "batch_size": 64, "lr": 0.05,
                       "device": "cpu"},
     "ALS": {"n_factors": 8, "max_iter": 5, "device": "cpu"},
+    "NCF": {"n_factors": 8, "layers": (16, 8), "max_iter": 20, "lr": 0.01, "init_std": 0.1,
+            "batch_size": 64, "device": "cpu"},
     "EASE": {"reg": 10.0, "device": "cpu"},
 }
 
@@ -35,6 +37,7 @@ SKLEARN_EXPECTED_FAILED = {
     "MF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     "MixtureOfTastesMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     "VariationalMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
+    "NCF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     "ALS": {
         "check_sample_weight_equivalence_on_dense_data": (
             "dropping zero-weight rows changes the order of first appearance of ids, hence "

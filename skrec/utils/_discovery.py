@@ -11,6 +11,7 @@ FAMILIES = (
     "baselines",
     "neighbors",
     "factorization",
+    "ncf",
     "autoencoders",
     "ctr",
     "sequential",
