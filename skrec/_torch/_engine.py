@@ -309,7 +309,19 @@ class TorchRecommender(TorchStateMixin, BaseRecommender):
         return True
 
     def _make_optimizer(self, module):
+        """The optimizer; Adam and AdamW in their fused form where torch has one.
+
+        The fused step (one kernel over every parameter) is several times
+        faster on the CPU for the many small steps over dense embedding
+        gradients; the update is the same algorithm.
+        """
         cls = _OPTIMIZERS[self.optimizer]
+        if self.optimizer in ("adam", "adamw"):
+            try:
+                return cls(module.parameters(), lr=self.lr, weight_decay=self.weight_decay,
+                           fused=True)
+            except (RuntimeError, TypeError, ValueError):  # no fused kernel here
+                pass
         return cls(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
     def _make_scheduler(self, optimizer):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-import torch
 from sklearn.base import clone
 
 from .._torch import PairwiseRecommender
@@ -223,22 +222,6 @@ class NCF(PairwiseRecommender):
         return tuple(names)
 
     # ---------------------------------------------------------- training
-    def _make_optimizer(self, module):
-        """The engine's optimizer; Adam and AdamW in their fused form where torch has one.
-
-        The fused step (one kernel over every parameter) is several times
-        faster on the CPU for NCF's many small steps over dense embedding
-        gradients; the update is the same algorithm.
-        """
-        cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}.get(self.optimizer)
-        if cls is not None:
-            try:
-                return cls(module.parameters(), lr=self.lr, weight_decay=self.weight_decay,
-                           fused=True)
-            except (RuntimeError, TypeError, ValueError):  # no fused kernel on this device
-                pass
-        return super()._make_optimizer(module)
-
     def _build_module(self, data):
         return NCFModule(
             data.n_users, data.n_items, model=self.model, n_factors=self.n_factors,
