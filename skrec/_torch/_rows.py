@@ -18,7 +18,8 @@ A batch handed to ``_batch_loss`` holds ``row`` (row codes), ``x`` (the
 input rows) and ``target`` (the rows to reconstruct: ``x`` itself in
 training, the held-out entries in validation); models with
 ``_observed_masks = True`` (explicit ratings, where 0 is not a rating) also
-get ``x_mask`` and ``target_mask``, 1 where an entry is observed.
+get ``x_mask`` and ``target_mask``, 1 where an entry is observed (in training,
+``target_mask`` holds the entries' ``sample_weight`` when given).
 
 A subclass may encode another matrix than users x items by overriding
 ``_row_matrix(matrix)`` (I-AutoRec encodes item columns: the transpose).
@@ -27,6 +28,8 @@ excludes them.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import scipy.sparse as sp
@@ -112,6 +115,14 @@ class UserRowRecommender(TorchRecommender):
         self._fit_matrix = matrix  # read by _split_holdout and _prepare_batch
         self._input_csr = _CSRTensors(matrix, self.device_)
         self._val_csr = None
+        self._weight_csr = None
+        if self._observed_masks and data.sample_weight is not None:
+            # Per-entry loss weights (the ratings still feed the encoder).
+            from .._data import to_csr
+
+            weights = to_csr(data.user, data.item, data.sample_weight,
+                             (data.n_users, data.n_items))
+            self._weight_csr = _CSRTensors(self._row_matrix(weights), self.device_)
         return {"row": np.arange(matrix.shape[0], dtype=np.int64)}
 
     def _split_holdout(self, rows, rng):
@@ -153,12 +164,14 @@ class UserRowRecommender(TorchRecommender):
             batch["x_mask"] = dense_rows(self._input_csr, rows, values=False)
             if "is_val" in batch:
                 batch["target_mask"] = dense_rows(self._val_csr, rows, values=False)
+            elif self._weight_csr is not None:
+                batch["target_mask"] = batch["x_mask"] * dense_rows(self._weight_csr, rows)
             else:
                 batch["target_mask"] = batch["x_mask"]
         return batch
 
     def _after_fit(self, data):
-        for name in ("_fit_matrix", "_input_csr", "_val_csr"):
+        for name in ("_fit_matrix", "_input_csr", "_val_csr", "_weight_csr"):
             self.__dict__.pop(name, None)
 
     # ---------------------------------------------------------- scoring
@@ -166,14 +179,14 @@ class UserRowRecommender(TorchRecommender):
         """Rows encoded at once when scoring: about 4M dense input entries."""
         return max(1, _ENTRIES_PER_BATCH // max(n_cols, 1))
 
-    def _encode_rows(self, module, matrix, codes):
+    def _encode_rows(self, module, matrix, codes, dtype=torch.float32):
         """Scores ``(n, n_cols)`` of ``module`` on the rows of a scipy CSR ``matrix``, in batches."""
         csr = _CSRTensors(matrix, self.device_)
         step = self._scoring_batch_size(matrix.shape[1])
         parts = []
         for start in range(0, matrix.shape[0], step):
             idx = torch.arange(start, min(start + step, matrix.shape[0]), device=self.device_)
-            x = dense_rows(csr, idx)
+            x = dense_rows(csr, idx).to(dtype)
             users = torch.as_tensor(codes[start:start + step], device=self.device_)
             scores, _ = module(x, users=users)
             parts.append(scores)
@@ -184,11 +197,37 @@ class UserRowRecommender(TorchRecommender):
     def _score_items(self, context, item_idx):
         """Encode each user's H(u) row and keep the candidates' scores."""
         check_is_fitted(self, "module_")
-        module = self.module_
+        return self._score_context(self.module_, context, item_idx, torch.float32)
+
+    def _score_context(self, module, context, item_idx, dtype):
+        """Scores of ``context``'s users with ``module`` computed in ``dtype``."""
         module.eval()
         with torch.no_grad():
             scores = self._encode_rows(module, sp.csr_array(context.matrix),
-                                       np.asarray(context.codes, dtype=np.int64))
+                                       np.asarray(context.codes, dtype=np.int64), dtype)
         if item_idx is not None:
             scores = scores[:, torch.as_tensor(np.asarray(item_idx), device=scores.device)]
         return scores
+
+    def _predict_pairs(self, user_idx, item_idx, features=None, timestamp=None):
+        """Scores of (known user, item) pairs, gathered from their encoded rows.
+
+        Computed in float64 with a copy of the module, so that a pair's score
+        does not depend on which other users share its batch (float32 GEMM
+        results vary in the last bits with the batch shape).
+        """
+        check_is_fitted(self, "module_")
+        module = copy.deepcopy(self.module_).double()
+        out = np.empty(len(user_idx), dtype=np.float64)
+        uniq, inverse = np.unique(np.asarray(user_idx, dtype=np.int64), return_inverse=True)
+        step = self._scoring_batch_size(self.n_items_)
+        items = np.asarray(item_idx, dtype=np.int64)
+        for start in range(0, len(uniq), step):
+            batch = uniq[start:start + step]
+            scores = self._score_context(module, self._training_context(batch), None,
+                                         torch.float64)
+            rows = np.flatnonzero((inverse >= start) & (inverse < start + len(batch)))
+            r = torch.as_tensor(inverse[rows] - start, device=scores.device)
+            c = torch.as_tensor(items[rows], device=scores.device)
+            out[rows] = scores[r, c].cpu().numpy()
+        return out

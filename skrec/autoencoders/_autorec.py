@@ -7,8 +7,6 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils.validation import check_is_fitted
-
 from .._torch import UserRowRecommender
 from .._torch._rows import _CSRTensors, dense_rows
 from ..utils._compat import Interval, StrOptions
@@ -192,15 +190,13 @@ class AutoRec(UserRowRecommender):
         return torch.cat(parts, 0)
 
     # ---------------------------------------------------------- scoring
-    def _score_items(self, context, item_idx):
+    def _score_context(self, module, context, item_idx, dtype):
         if self.kind == "user":
-            return super()._score_items(context, item_idx)
-        check_is_fitted(self, "module_")
-        module = self.module_
+            return super()._score_context(module, context, item_idx, dtype)
         module.eval()
-        codes_z = self._item_codes.to(self.device_)
-        W = module.decoder.weight.detach()  # (n_users, k)
-        b = module.decoder.bias.detach()
+        codes_z = self._item_codes.to(device=self.device_, dtype=dtype)
+        W = module.decoder.weight.detach().to(dtype)  # (n_users, k)
+        b = module.decoder.bias.detach().to(dtype)
         known = context.known & ~context.extended
         w = W.new_empty((len(context), W.shape[1]))
         bias = b.new_empty(len(context))
