@@ -59,7 +59,7 @@ class _DropoutLinearAE(_ItemItemAutoencoder):
         "dtype": [StrOptions({"float32", "float64"})],
     }
 
-    def __init__(self, p=0.25, reg=100.0, *, device="auto", dtype="float32"):
+    def __init__(self, p=0.33, reg=300.0, *, device="auto", dtype="float32"):
         self.p = p
         self.reg = reg
         self.device = device
@@ -78,7 +78,7 @@ class DLAE(_DropoutLinearAE):
     Unlike EASE, the diagonal of ``B`` is not constrained; the dropout
     penalty alone keeps ``B`` away from the identity. Scores are ``h_u B``,
     so any user with history is folded in without refitting.
-    """ + _COMMON_DOC.format(p=0.33, reg=10.0) + """
+    """ + _COMMON_DOC.format(p=0.5, reg=100.0) + """
     See Also
     --------
     EDLAE : The same penalty with the emphasized (zero-diagonal) solution.
@@ -109,7 +109,7 @@ class DLAE(_DropoutLinearAE):
     (2, 3)
     """
 
-    def __init__(self, p=0.33, reg=10.0, *, device="auto", dtype="float32"):
+    def __init__(self, p=0.5, reg=100.0, *, device="auto", dtype="float32"):
         super().__init__(p=p, reg=reg, device=device, dtype=dtype)
 
     def _solve(self, G):
@@ -129,7 +129,7 @@ class EDLAE(_DropoutLinearAE):
     p / (1 - p) diag(X^T X) + reg I``, so ``diag(B) = 0``. With ``p = 0``
     it is EASE with ``reg``. Scores are ``h_u B``: any user with history is
     folded in without refitting.
-    """ + _COMMON_DOC.format(p=0.25, reg=100.0) + """
+    """ + _COMMON_DOC.format(p=0.33, reg=300.0) + """
     See Also
     --------
     DLAE : The same penalty without the zero diagonal.
@@ -160,7 +160,7 @@ class EDLAE(_DropoutLinearAE):
     (2, 3)
     """
 
-    def __init__(self, p=0.25, reg=100.0, *, device="auto", dtype="float32"):
+    def __init__(self, p=0.33, reg=300.0, *, device="auto", dtype="float32"):
         super().__init__(p=p, reg=reg, device=device, dtype=dtype)
 
     def _solve(self, G):
