@@ -28,18 +28,18 @@ class CDAE(UserRowRecommender):
 
     Parameters
     ----------
-    n_factors : int, default=50
+    n_factors : int, default=200
         Hidden units (the paper's ``K``).
-    dropout : float in [0, 1), default=0.5
+    dropout : float in [0, 1), default=0.2
         Corruption level of the input.
     hidden_activation : {"sigmoid", "identity", "relu", "tanh", "elu", "selu"}, default="sigmoid"
     reg : float, default=1e-4
         L2 penalty per user row on ``W``, ``W'`` and ``V_u``.
-    max_iter : int, default=30
+    max_iter : int, default=20
         Epochs.
-    batch_size : int, default=128
+    batch_size : int, default=256
         Users per mini-batch.
-    lr : float, default=3e-3
+    lr : float, default=1e-2
     weight_decay : float, default=0.0
     optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
     lr_schedule : {"constant", "linear"}, default="constant"
@@ -66,6 +66,14 @@ class CDAE(UserRowRecommender):
     --------
     MultDAE : A denoising autoencoder with a multinomial likelihood.
 
+    Notes
+    -----
+    The defaults come from MovieLens 1M (LCF split, see
+    ``benchmarks/bench_autoencoders_ml1m_lcf.py``): the paper-like setting
+    (50 units, corruption 0.5, Adam 3e-3, 30 epochs) reached Recall@20
+    0.115, while 200 units, corruption 0.2 and Adam 1e-2 for 20 epochs
+    reached 0.262 (NDCG@20 0.245).
+
     References
     ----------
     .. [1] Y. Wu, C. DuBois, A. X. Zheng and M. Ester, "Collaborative
@@ -90,8 +98,8 @@ class CDAE(UserRowRecommender):
         "reg": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    def __init__(self, n_factors=50, *, dropout=0.5, hidden_activation="sigmoid", reg=1e-4,
-                 max_iter=30, batch_size=128, lr=3e-3, weight_decay=0.0, optimizer="adam",
+    def __init__(self, n_factors=200, *, dropout=0.2, hidden_activation="sigmoid", reg=1e-4,
+                 max_iter=20, batch_size=256, lr=1e-2, weight_decay=0.0, optimizer="adam",
                  lr_schedule="constant", early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, tol=1e-4, warm_start=False, device="auto",
                  random_state=None, verbose=0):
