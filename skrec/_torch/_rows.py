@@ -180,7 +180,7 @@ class UserRowRecommender(TorchRecommender):
         return max(1, _ENTRIES_PER_BATCH // max(n_cols, 1))
 
     def _encode_rows(self, module, matrix, codes, dtype=torch.float32):
-        """Scores ``(n, n_cols)`` of ``module`` on the rows of a scipy CSR ``matrix``, in batches."""
+        """Scores ``(n, n_cols)`` of ``module`` on the rows of a CSR ``matrix``, in batches."""
         csr = _CSRTensors(matrix, self.device_)
         step = self._scoring_batch_size(matrix.shape[1])
         parts = []

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 import torch
+
 from .._torch import UserRowRecommender
 from .._torch._rows import _CSRTensors, dense_rows
 from ..utils._compat import Interval, StrOptions

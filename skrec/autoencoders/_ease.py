@@ -1,4 +1,4 @@
-"""EASE: the closed-form shallow autoencoder of Steck (2019), in torch, and the shared item-item base."""
+"""EASE: the closed-form shallow autoencoder of Steck (2019), and the item-item base."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ def _linear(n_in, n_out):
 
 
 class MultModule(nn.Module):
-    """Mult-DAE / Mult-VAE (Liang et al. 2018): ``[n_items -> hidden -> latent -> hidden -> n_items]``.
+    """Mult-DAE / Mult-VAE (Liang et al. 2018): ``[n_items -> hidden -> latent -> n_items]``.
 
     The input rows are L2-normalized and dropped out (``dropout``), every
     layer but the last is followed by tanh (the VAE's Gaussian layer,
