@@ -22,6 +22,7 @@ FAST_PARAMS = {
     "MultDAE": {"hidden_dims": (32,), "latent_dim": 16, "max_iter": 30, "batch_size": 16,
                 "lr": 1e-2, "device": "cpu"},
     "CDAE": {"n_factors": 16, "max_iter": 30, "batch_size": 16, "lr": 1e-2, "device": "cpu"},
+    "RBM": {"n_factors": 32, "max_iter": 100, "batch_size": 64, "lr": 5e-2, "device": "cpu"},
     "AutoRec": {"n_factors": 16, "max_iter": 30, "batch_size": 8, "lr": 1e-2, "reg": 1.0,
                 "device": "cpu"},
 }
@@ -48,6 +49,7 @@ SKLEARN_EXPECTED_FAILED = {
     "MultVAE": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_ROWS},
     "MultDAE": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_ROWS},
     "CDAE": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_ROWS},
+    "RBM": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_ROWS},
     "AutoRec": {
         "check_sample_weight_equivalence_on_dense_data": (
             "a repeated (user, item) rating is one entry of the rating matrix "

@@ -12,7 +12,7 @@ from torch import nn
 
 from skrec._torch import UserRowRecommender
 from skrec._torch import _rows as rows_mod
-from skrec.autoencoders import CDAE, DLAE, EASE, EDLAE, AutoRec, MultDAE, MultVAE
+from skrec.autoencoders import CDAE, DLAE, EASE, EDLAE, RBM, AutoRec, MultDAE, MultVAE
 from skrec.baselines import Popularity
 from skrec.datasets import make_checkerboard, make_interactions
 from skrec.utils.estimator_checks import _planted_split, check_recommender
@@ -30,8 +30,9 @@ SMALL = {
                                  lr=1e-2, reg=1.0, **FAST),
     "I-AutoRec": lambda: AutoRec(kind="item", n_factors=16, max_iter=60, batch_size=8,
                                  lr=1e-2, reg=1.0, **FAST),
+    "RBM": lambda: RBM(n_factors=32, max_iter=100, batch_size=64, lr=5e-2, **FAST),
 }
-ENCODERS = ["MultVAE", "MultDAE", "CDAE", "U-AutoRec", "I-AutoRec"]
+ENCODERS = ["MultVAE", "MultDAE", "CDAE", "U-AutoRec", "I-AutoRec", "RBM"]
 
 
 def _in_block_precision(model, data, users, k=5):
@@ -45,7 +46,7 @@ def _in_block_precision(model, data, users, k=5):
 def test_planted_blocks_beat_popularity(name):
     X, y, data = _planted_split(seed=1)
     model = SMALL[name]()
-    explicit = isinstance(model, AutoRec)
+    explicit = isinstance(model, (AutoRec, RBM))
     model.fit(X, y if explicit else None)
     users = np.arange(36)
     p_model = _in_block_precision(model, data, users)
@@ -58,7 +59,7 @@ def test_planted_blocks_beat_popularity(name):
 def test_fold_in_by_encoding_matches_trained_user(name):
     X, y, data = _planted_split(seed=2)
     model = SMALL[name]()
-    explicit = isinstance(model, AutoRec)
+    explicit = isinstance(model, (AutoRec, RBM))
     model.fit(X, y if explicit else None)
     rhos = []
     for u in (0, 13, 30):
@@ -113,6 +114,33 @@ def test_autorec_rmse_below_global_mean(kind):
     base = np.sqrt(np.mean((y[~test].mean() - y[test]) ** 2))
     assert rmse < 0.9 * base, (rmse, base)
     assert pred.min() >= y[~test].min() and pred.max() <= y[~test].max()
+
+
+def test_rbm_rmse_below_global_mean_and_rating_values():
+    data = make_interactions(n_users=150, n_items=60, n_interactions=4000, signal=4.0,
+                             random_state=0)
+    X = data.X[["user", "item"]].reset_index(drop=True)
+    y = np.asarray(data.y, dtype=float)
+    test = np.random.RandomState(0).rand(len(X)) < 0.15
+    model = RBM(n_factors=32, max_iter=40, batch_size=16, lr=1e-2, **FAST).fit(X[~test], y[~test])
+    np.testing.assert_array_equal(model.rating_values_, np.unique(y[~test]))
+    pred = model.predict(X[test])
+    rmse = np.sqrt(np.mean((pred - y[test]) ** 2))
+    base = np.sqrt(np.mean((y[~test].mean() - y[test]) ** 2))
+    assert rmse < 0.9 * base, (rmse, base)
+    cont = RBM(n_factors=4, max_iter=2, **FAST).fit(X, np.linspace(0, 5, len(X)))
+    assert len(cont.rating_values_) == 20 and cont.rating_values_[0] == 0.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda: RBM(n_factors=8, max_iter=3, early_stopping=True, **FAST),
+    lambda: AutoRec(n_factors=8, max_iter=3, early_stopping=True, **FAST),
+])
+def test_explicit_models_early_stopping_monitors_held_out_ratings(make):
+    data = make_interactions(n_users=60, n_items=30, n_interactions=900, random_state=0)
+    model = make().fit(data.X[["user", "item"]], data.y)
+    vals = [h["val_loss"] for h in model.history_]
+    assert all(v is not None and np.isfinite(v) and v >= 0 for v in vals)
 
 
 def test_autorec_refuses_history_without_ratings():

@@ -124,3 +124,44 @@ class AutoRecModule(nn.Module):
     def forward(self, x, users=None):
         pen = (self.encoder.weight**2).sum() + (self.decoder.weight**2).sum()
         return self.decode(self.encode(x)), pen
+
+
+class RBMModule(nn.Module):
+    """A restricted Boltzmann machine with softmax visible units (Salakhutdinov et al. 2007).
+
+    Each item is a ``K``-way softmax unit over the rating values
+    (``values``), present only where the user rated the item; the ``H``
+    hidden units are binary. ``forward(x)`` reads class codes ``1..K`` (the
+    index of the rating value plus one; 0 = not rated) and returns the
+    expected rating of every item given ``p(h | v)``, and ``aux = (v,
+    mask)``: the one-hot visible tensor and the rated entries.
+    """
+
+    def __init__(self, n_items, n_hidden, values, init_std=0.01):
+        super().__init__()
+        k = len(values)
+        self.register_buffer("values", torch.as_tensor(values, dtype=torch.float32))
+        self.W = nn.Parameter(torch.randn(int(n_items), k, int(n_hidden)) * init_std)
+        self.b = nn.Parameter(torch.zeros(int(n_items), k))
+        self.c = nn.Parameter(torch.zeros(int(n_hidden)))
+
+    def one_hot(self, x):
+        mask = (x > 0).to(x.dtype)
+        cls = (x.round().long() - 1).clamp(0, len(self.values) - 1)
+        v = F.one_hot(cls, len(self.values)).to(x.dtype) * mask[..., None]
+        return v, mask
+
+    def hidden_probs(self, v):
+        return torch.sigmoid(self.c + torch.einsum("nik,ikh->nh", v, self.W))
+
+    def visible_probs(self, h):
+        return torch.softmax(self.b + torch.einsum("nh,ikh->nik", h, self.W), dim=-1)
+
+    def free_energy(self, v):
+        return -(v * self.b).sum((1, 2)) - F.softplus(
+            self.c + torch.einsum("nik,ikh->nh", v, self.W)).sum(1)
+
+    def forward(self, x, users=None):
+        v, mask = self.one_hot(x)
+        probs = self.visible_probs(self.hidden_probs(v))
+        return (probs * self.values).sum(-1), (v, mask)
