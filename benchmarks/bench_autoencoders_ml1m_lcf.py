@@ -35,9 +35,10 @@ and UltraGCN figures, below the .290 target.
 
 Neural models (defaults, same machine): MultVAE (50 epochs) .2584/.2317 in
 574 s; MultDAE (50 epochs) .2628/.2362 in 471 s; CDAE with the paper-like
-setting (50 sigmoid units, corruption 0.5, Adam 3e-3, 30 epochs) .1150/.1155 in 159 s, with 200 relu units, corruption
-0.2, Adam 1e-2, 20 epochs .1964/.1880, with 200 sigmoid units (the new
-defaults) .2624/.2452 in 165 s.
+setting (50 sigmoid units, corruption 0.5, Adam 3e-3, 30 epochs)
+.1150/.1155 in 159 s, with 200 relu units, corruption 0.2, Adam 1e-2, 20
+epochs .1964/.1880, with 200 sigmoid units (the new defaults) .2624/.2452
+in 165 s.
 
 Part 2, ``--part ratings``: I-AutoRec, U-AutoRec and ``MF()`` on ML-100k
 (``u.data``), random 90/10 split with seed 0 (as ``bench_mf_ml100k.py``): RMSE
