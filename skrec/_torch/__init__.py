@@ -7,6 +7,7 @@ imports torch.
 
 from ._engine import FunctionalModule, TorchRecommender
 from ._pairs import PairwiseRecommender
+from ._rows import UserRowRecommender
 from ._sampling import NegativeSampler, user_holdout_mask
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "NegativeSampler",
     "PairwiseRecommender",
     "TorchRecommender",
+    "UserRowRecommender",
     "user_holdout_mask",
 ]
