@@ -8,11 +8,13 @@ imports torch.
 from ._engine import FunctionalModule, TorchRecommender
 from ._pairs import PairwiseRecommender
 from ._sampling import NegativeSampler, user_holdout_mask
+from ._sequences import SequenceRecommender
 
 __all__ = [
     "FunctionalModule",
     "NegativeSampler",
     "PairwiseRecommender",
+    "SequenceRecommender",
     "TorchRecommender",
     "user_holdout_mask",
 ]
