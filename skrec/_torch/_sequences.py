@@ -40,6 +40,7 @@ mini-batches.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -52,10 +53,19 @@ from ..utils._compat import Interval
 from ._engine import TorchRecommender
 from ._sampling import NegativeSampler
 
-__all__ = ["SequenceRecommender", "ScoreHead"]
+__all__ = ["ScoreHead", "SequenceRecommender"]
 
 #: Sequences encoded at once when scoring.
 _SCORE_CHUNK = 1024
+
+
+def _warn_no_sequences(estimator):
+    warnings.warn(
+        f"{type(estimator).__name__} learns from sequences with at least two events, but "
+        "every session (or user history) in X has a single event: the model is not trained "
+        "(its scores are those of the initial weights).",
+        UserWarning,
+    )
 
 
 class ScoreHead(torch.nn.Module):
@@ -100,8 +110,15 @@ class SequenceRecommender(TorchRecommender):
 
     # ------------------------------------------------------ sequences
     def _sequences(self, data):
-        """(indptr, items) of the training sequences with at least two events."""
-        return ordered_sequences(data.user, data.item, data.timestamp, data.session, min_len=2)
+        """(indptr, items, weights) of the training sequences with at least two events.
+
+        ``weights`` is the ``sample_weight`` of each event (ones without it);
+        it weighs the loss of predicting that event from its prefix.
+        """
+        indptr, items, rows = ordered_sequences(data.user, data.item, data.timestamp,
+                                                data.session, min_len=2, return_rows=True)
+        w = np.ones(len(items)) if data.sample_weight is None else data.sample_weight[rows]
+        return indptr, items, w
 
     def _prepare_fit(self, data):
         self._pad = int(data.n_items)
@@ -113,12 +130,9 @@ class SequenceRecommender(TorchRecommender):
         Also ``seq`` (the sequence of each window) and ``last`` (whether it is
         the window holding the sequence's last transition).
         """
-        indptr, items = self._sequences(data)
+        indptr, items, w = self._sequences(data)
         if len(indptr) < 2:
-            raise ValueError(
-                f"{type(self).__name__} learns from sequences with at least two events, but "
-                "every session (or user history) in X has a single event."
-            )
+            _warn_no_sequences(self)
         width = self.max_len
         lengths = np.diff(indptr)
         n_trans = lengths - 1
@@ -135,9 +149,11 @@ class SequenceRecommender(TorchRecommender):
         tgt = np.full((win_off[-1], width), pad, dtype=np.int64)
         inp[window, col] = items[src]
         tgt[window, col] = items[src + 1]
+        weight = np.zeros((win_off[-1], width))
+        weight[window, col] = w[src + 1]
         last = np.zeros(win_off[-1], dtype=bool)
         last[win_off[:-1]] = True
-        return {"input": inp, "target": tgt,
+        return {"input": inp, "target": tgt, "weight": weight,
                 "seq": np.repeat(np.arange(len(lengths)), n_win), "last": last,
                 "length": np.repeat(lengths, n_win)}
 
@@ -159,8 +175,10 @@ class SequenceRecommender(TorchRecommender):
         held = np.isin(rows["seq"], chosen) & rows["last"]
         train = {k: np.array(v, copy=True) for k, v in rows.items()}
         train["target"][held, -1] = self._pad
+        train["weight"][held, -1] = 0.0
         val = {k: np.asarray(v)[held].copy() for k, v in rows.items()}
         val["target"][:, :-1] = self._pad
+        val["weight"][:, :-1] = 0.0
         return train, val
 
     # ---------------------------------------------------------- loss
@@ -175,12 +193,15 @@ class SequenceRecommender(TorchRecommender):
         if not bool(mask.any()):
             return torch.zeros((), device=target.device, requires_grad=True)
         tgt = target[mask]
+        weight = batch["weight"][mask]
         if getattr(self, "loss", "bce") == "cross-entropy":
             logits = module(batch["input"], None, mask)
-            return F.cross_entropy(logits, tgt)
-        items = torch.stack([tgt, batch["neg"][mask]], dim=1)
-        scores = module(batch["input"], items, mask)
-        return (F.softplus(-scores[:, 0]) + F.softplus(scores[:, 1])).mean()
+            per_pos = F.cross_entropy(logits, tgt, reduction="none")
+        else:
+            items = torch.stack([tgt, batch["neg"][mask]], dim=1)
+            scores = module(batch["input"], items, mask)
+            per_pos = F.softplus(-scores[:, 0]) + F.softplus(scores[:, 1])
+        return (per_pos * weight).sum() / weight.sum().clamp_min(1e-12)
 
     # ------------------------------------------------------- scoring
     def _prefix_matrix(self, context):

@@ -21,7 +21,8 @@ def _time_rank(timestamp):
     return rank
 
 
-def ordered_sequences(user, item, timestamp=None, session=None, min_len=2):
+def ordered_sequences(user, item, timestamp=None, session=None, min_len=2,
+                      return_rows=False):
     """Training sequences: sessions (or users' histories), each in time order.
 
     With a ``session`` column a sequence is one (user, session) pair, else the
@@ -36,12 +37,16 @@ def ordered_sequences(user, item, timestamp=None, session=None, min_len=2):
         Codes.
     timestamp, session : ndarray of shape (n_rows,) or None
     min_len : int, default=2
+    return_rows : bool, default=False
+        Also return the input row of each returned item.
 
     Returns
     -------
     indptr : ndarray of int64 of shape (n_sequences + 1,)
     items : ndarray of int64
         Items of sequence ``s`` are ``items[indptr[s]:indptr[s + 1]]``.
+    rows : ndarray of int64
+        Only with ``return_rows``: the row of ``user`` each item comes from.
 
     Examples
     --------
@@ -70,7 +75,10 @@ def ordered_sequences(user, item, timestamp=None, session=None, min_len=2):
     lengths = counts[keep_owner]
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    return indptr, np.asarray(item, dtype=np.int64)[order][keep]
+    items = np.asarray(item, dtype=np.int64)[order][keep]
+    if return_rows:
+        return indptr, items, order[keep]
+    return indptr, items
 
 
 def context_prefixes(context, max_len=None):

@@ -9,7 +9,7 @@ import torch
 from torch.nn import functional as F
 
 from .._torch._sampling import NegativeSampler
-from .._torch._sequences import ScoreHead, SequenceRecommender
+from .._torch._sequences import ScoreHead, SequenceRecommender, _warn_no_sequences
 from ..utils._compat import Interval, StrOptions
 
 __all__ = ["GRU4Rec"]
@@ -223,19 +223,16 @@ class GRU4Rec(SequenceRecommender):
 
     def _training_rows(self, data):
         """Transitions, grouped by sequence in order: input, target, sequence id."""
-        indptr, items = self._sequences(data)
+        indptr, items, w = self._sequences(data)
         if len(indptr) < 2:
-            raise ValueError(
-                "GRU4Rec learns from sequences with at least two events, but every session "
-                "(or user history) in X has a single event."
-            )
+            _warn_no_sequences(self)
         lengths = np.diff(indptr)
         n_trans = lengths - 1
         seq = np.repeat(np.arange(len(lengths)), n_trans)
         pos = np.arange(int(n_trans.sum())) - np.repeat(np.cumsum(n_trans) - n_trans, n_trans)
         src = indptr[:-1][seq] + pos
         return {"item": items[src], "target": items[src + 1], "seq": seq,
-                "weight": np.ones(len(src)), "length": lengths[seq]}
+                "weight": w[src + 1], "length": lengths[seq]}
 
     def _split_holdout(self, rows, rng):
         chosen = self._holdout_sequences(rows["seq"], rows["length"], rng)
@@ -244,7 +241,7 @@ class GRU4Rec(SequenceRecommender):
         is_last = np.r_[seq[1:] != seq[:-1], True]
         train = {k: np.asarray(v)[~(in_val & is_last)] for k, v in rows.items()}
         val = {k: np.asarray(v)[in_val].copy() for k, v in rows.items()}
-        val["weight"] = is_last[in_val].astype(np.float64)  # only the held-out item counts
+        val["weight"] = val["weight"] * is_last[in_val]  # only the held-out item counts
         return train, val
 
     # ---------------------------------------------------------- batches
@@ -328,4 +325,4 @@ class GRU4Rec(SequenceRecommender):
                                       + 1e-24)
                            + self.bpreg * (soft * scores ** 2).sum(1))
         weight = batch["weight"]
-        return (per_row * weight).sum() / weight.sum().clamp_min(1.0)
+        return (per_row * weight).sum() / weight.sum().clamp_min(1e-12)

@@ -27,8 +27,10 @@ class SessionKNN(BaseRecommender):
     items without co-occurrence. An item is not its own neighbour.
 
     The session is the user's last session in the context (their
-    ``history``, or their last training session). Needs a ``session``
-    column; rows are ordered by ``timestamp`` within a session.
+    ``history``, or their last training session). Sessions come from the
+    ``session`` column (without it, a user's whole history is one session,
+    for the co-occurrences too); rows are ordered by ``timestamp`` within a
+    session.
 
     Parameters
     ----------
@@ -81,7 +83,7 @@ class SessionKNN(BaseRecommender):
         self.alpha = alpha
 
     def __skrec_tags__(self):
-        return RecommenderTags(fold_in=True, sequence=True, requires_session=True)
+        return RecommenderTags(fold_in=True, sequence=True)
 
     def _fit(self, data):
         indptr, items = ordered_sequences(data.user, data.item, data.timestamp, data.session,

@@ -18,8 +18,9 @@ class SPop(BaseRecommender):
     (the user's last session in the context: their ``history``, or their
     last training session), plus its global training popularity scaled into
     ``[0, 1)``, which breaks ties and ranks the items not in the session
-    (back-off to :class:`~skrec.baselines.Popularity`). Needs a ``session``
-    column; without timestamps the row order is the session order.
+    (back-off to :class:`~skrec.baselines.Popularity`). Sessions come from
+    the ``session`` column (without it, a user's whole history is one
+    session); without timestamps the row order is the session order.
 
     A baseline for the next-item scorer, which keeps the session's items in
     the ranking (``exclude_seen=False``); with ``recommend``'s default
@@ -57,7 +58,7 @@ class SPop(BaseRecommender):
         pass
 
     def __skrec_tags__(self):
-        return RecommenderTags(fold_in=True, sequence=True, requires_session=True)
+        return RecommenderTags(fold_in=True, sequence=True)
 
     def _fit(self, data):
         pop = self.item_popularity_
