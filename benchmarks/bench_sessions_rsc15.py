@@ -87,9 +87,10 @@ def load_diginetica(split):
     df = _filter_sessions(df)
     end = df.groupby("session")["timestamp"].transform("max")
     cut = end.max() - 7 * 86400
+    if split == "tune":  # the 7 days before the test period are the validation sessions
+        df, end = df[end < cut], end[end < cut]
+        cut -= 7 * 86400
     train, test = df[end < cut], df[end >= cut]
-    if split == "tune":
-        train, test = train[end[end < cut] < cut - 7 * 86400], train[end[end < cut] >= cut - 7 * 86400]
     test = _filter_sessions(test[test["item"].isin(train["item"])])
     return train.reset_index(drop=True), test.reset_index(drop=True)
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import torch
 
+from skrec._torch import SequenceRecommender
+from skrec._torch._sequences import ScoreHead
 from skrec.baselines import Popularity
 from skrec.metrics import make_next_item_scorer
 from skrec.model_selection import SessionSplit
-from skrec.sequential import SASRec, GRU4Rec, SessionKNN, SPop
+from skrec.sequential import GRU4Rec, SASRec, SessionKNN, SPop
 from skrec.sequential._base import context_prefixes, ordered_sequences, pad_left
-from skrec._torch import SequenceRecommender
-from skrec._torch._sequences import ScoreHead
 from skrec.utils.estimator_checks import check_recommender
 
 N_ITEMS = 12
