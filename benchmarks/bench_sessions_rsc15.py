@@ -45,12 +45,12 @@ ALL_MODELS = ("Popularity", "SPop", "SessionKNN", "BPRMF",
 
 #: Defaults per GRU4Rec loss, chosen on the tuning split of RSC15-100k
 #: (train_tr / train_valid; see the report in the PR).
-GRU_PARAMS = {
-    "top1": dict(lr=0.05, n_sample=2048, sample_alpha=0.5),
-    "bpr": dict(lr=0.05, n_sample=2048, sample_alpha=0.5),
-    "cross-entropy": dict(lr=0.05, n_sample=2048, sample_alpha=0.75),
-    "top1-max": dict(lr=0.05, n_sample=2048, sample_alpha=0.5),
-    "bpr-max": dict(lr=0.05, n_sample=2048, sample_alpha=0.5, bpreg=1.0),
+GRU_PARAMS = {  # the class defaults are bpr-max's
+    "top1": {},
+    "bpr": {},
+    "cross-entropy": dict(n_sample=1024, sample_alpha=0.75),
+    "top1-max": {},
+    "bpr-max": {},
 }
 
 
@@ -112,8 +112,8 @@ def make_model(name, seed=0):
     if name.startswith("GRU4Rec-"):
         loss = name.split("-", 1)[1]
         return GRU4Rec(loss=loss, device="cpu", random_state=seed, **GRU_PARAMS[loss])
-    if name == "SASRec":
-        return SASRec(device="cpu", random_state=seed)
+    if name == "SASRec":  # sessions are short: 20 positions
+        return SASRec(max_len=20, max_iter=10, device="cpu", random_state=seed)
     raise ValueError(name)
 
 
