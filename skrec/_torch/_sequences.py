@@ -165,7 +165,7 @@ class SequenceRecommender(TorchRecommender):
         n_val = min(max(n_val, 1), len(eligible))
         if n_val == 0:
             raise ValueError(
-                f"early_stopping=True holds out the last item of some sequences, but no "
+                "early_stopping=True holds out the last item of some sequences, but no "
                 "sequence has three or more events; set early_stopping=False."
             )
         return rng.choice(eligible, size=n_val, replace=False)
