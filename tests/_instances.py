@@ -17,6 +17,8 @@ FAST_PARAMS = {
     "EASE": {"reg": 10.0, "device": "cpu"},
     "GRU4Rec": {"hidden_size": 16, "n_sample": 16, "max_iter": 5, "batch_size": 16, "lr": 0.1,
                 "device": "cpu"},
+    "Caser": {"hidden_size": 16, "L": 3, "max_len": 10, "max_iter": 5, "batch_size": 32,
+              "lr": 0.01, "dropout": 0.0, "device": "cpu"},
     "SASRec": {"hidden_size": 16, "max_len": 10, "max_iter": 5, "batch_size": 32, "lr": 0.01,
                "dropout": 0.0, "device": "cpu"},
 }
@@ -30,6 +32,7 @@ _NEXT_ITEM_ON_BAGS = (
 
 # {class name: {check name: reason}}: checks expected to fail, with the reason.
 EXPECTED_FAILED = {
+    "Caser": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "GRU4Rec": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "SASRec": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "SessionKNN": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
@@ -56,6 +59,7 @@ _SEQUENCE_WEIGHTS = (
 )
 # {class name: {scikit-learn check name: reason}}: scikit-learn checks expected to fail.
 SKLEARN_EXPECTED_FAILED = {
+    "Caser": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "GRU4Rec": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "SASRec": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "SPop": {

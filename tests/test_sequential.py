@@ -15,7 +15,7 @@ from skrec._torch._sequences import ScoreHead
 from skrec.baselines import Popularity
 from skrec.metrics import make_next_item_scorer
 from skrec.model_selection import SessionSplit
-from skrec.sequential import GRU4Rec, SASRec, SessionKNN, SPop
+from skrec.sequential import Caser, GRU4Rec, SASRec, SessionKNN, SPop
 from skrec.sequential._base import context_prefixes, ordered_sequences, pad_left
 from skrec.utils.estimator_checks import check_recommender
 
@@ -40,6 +40,8 @@ FAST = {
                   device="cpu", random_state=0),
     SASRec: dict(hidden_size=24, max_len=8, batch_size=32, max_iter=30, lr=0.01, dropout=0.0,
                  device="cpu", random_state=0),
+    Caser: dict(hidden_size=24, L=3, max_len=8, batch_size=32, max_iter=30, lr=0.01,
+                dropout=0.0, device="cpu", random_state=0),
 }
 
 
@@ -90,7 +92,7 @@ def test_context_prefix_is_last_session(fitted, cycle):
 
 
 # ------------------------------------------------------- known answers
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser])
 def test_planted_cycle_next_item(cls, fitted, cycle):
     _, test = cycle
     scorer = make_next_item_scorer(["recall@3", "mrr@3"])
@@ -111,7 +113,7 @@ def test_session_knn_planted_cycle(cycle):
     assert knn > scorer(Popularity().fit(train), test) + 0.4
 
 
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser])
 def test_order_matters(cls, fitted):
     model = fitted[cls]
     fwd = pd.DataFrame({"user": "s", "item": [3, 4, 5], "session": 1, "timestamp": [1, 2, 3]})
@@ -124,7 +126,7 @@ def test_order_matters(cls, fitted):
     assert items_a[0, 0] == 6 and items_b[0, 0] == 4
 
 
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, SessionKNN, SPop])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser, SessionKNN, SPop])
 def test_prefix_handling(cls, fitted):
     model = fitted.get(cls) or cls().fit(cycle_sessions())
     prefix = pd.DataFrame({"user": "s", "item": [3, 4, 5], "session": 1,
@@ -155,7 +157,7 @@ def test_sasrec_bce_loss(cycle):
     assert make_next_item_scorer("recall@3")(model, test) > 0.6
 
 
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser])
 def test_early_stopping_holds_out_last_items(cls, cycle):
     train, _ = cycle
     model = cls(**{**FAST[cls], "max_iter": 4, "early_stopping": True}).fit(train)
