@@ -19,6 +19,8 @@ FAST_PARAMS = {
                 "device": "cpu"},
     "Caser": {"hidden_size": 16, "L": 3, "max_len": 10, "max_iter": 5, "batch_size": 32,
               "lr": 0.01, "dropout": 0.0, "device": "cpu"},
+    "HRNN": {"hidden_size": 16, "n_sample": 16, "max_iter": 5, "batch_size": 16, "lr": 0.1,
+             "device": "cpu"},
     "SASRec": {"hidden_size": 16, "max_len": 10, "max_iter": 5, "batch_size": 32, "lr": 0.01,
                "dropout": 0.0, "device": "cpu"},
 }
@@ -34,6 +36,7 @@ _NEXT_ITEM_ON_BAGS = (
 EXPECTED_FAILED = {
     "Caser": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "GRU4Rec": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
+    "HRNN": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "SASRec": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "SessionKNN": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "SPop": {
@@ -61,6 +64,7 @@ _SEQUENCE_WEIGHTS = (
 SKLEARN_EXPECTED_FAILED = {
     "Caser": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "GRU4Rec": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
+    "HRNN": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "SASRec": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "SPop": {
         "check_sample_weight_equivalence_on_dense_data": (

@@ -15,7 +15,7 @@ from skrec._torch._sequences import ScoreHead
 from skrec.baselines import Popularity
 from skrec.metrics import make_next_item_scorer
 from skrec.model_selection import SessionSplit
-from skrec.sequential import Caser, GRU4Rec, SASRec, SessionKNN, SPop
+from skrec.sequential import HRNN, Caser, GRU4Rec, SASRec, SessionKNN, SPop
 from skrec.sequential._base import context_prefixes, ordered_sequences, pad_left
 from skrec.utils.estimator_checks import check_recommender
 
@@ -126,7 +126,7 @@ def test_order_matters(cls, fitted):
     assert items_a[0, 0] == 6 and items_b[0, 0] == 4
 
 
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser, SessionKNN, SPop])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser, HRNN, SessionKNN, SPop])
 def test_prefix_handling(cls, fitted):
     model = fitted.get(cls) or cls().fit(cycle_sessions())
     prefix = pd.DataFrame({"user": "s", "item": [3, 4, 5], "session": 1,
@@ -227,6 +227,31 @@ def test_spop_and_knn_scores():
     prefix = pd.DataFrame({"user": "s", "item": [3, 2, 3], "session": 9})
     s = spop.score_items(["s"], [3, 2, 1, 4], history=prefix)[0]
     assert s[0] > s[1] > s[2] > s[3] - 1e-12
+
+
+def test_hrnn_carries_the_user_across_sessions():
+    """Half the users walk the cycle up, half down: one item of a new session
+    tells the direction only through the user's earlier sessions."""
+    rng = np.random.RandomState(0)
+    rows, t, sid = [], 0, 0
+    for u in range(40):
+        step = 1 if u % 2 == 0 else -1
+        for _ in range(6):
+            s = rng.randint(N_ITEMS)
+            for j in range(4):
+                rows.append((u, (s + step * j) % N_ITEMS, t, sid))
+                t += 1
+            sid += 1
+    X = pd.DataFrame(rows, columns=["user", "item", "timestamp", "session"])
+    users = np.arange(40)
+    x0 = np.random.RandomState(1).randint(N_ITEMS, size=40)
+    hist = pd.DataFrame({"user": users, "item": x0, "session": 10**6 + users,
+                         "timestamp": 10**7})
+    want = (x0 + np.where(users % 2 == 0, 1, -1)) % N_ITEMS
+    model = HRNN(hidden_size=24, n_sample=8, batch_size=8, max_iter=20, lr=0.1,
+                 device="cpu", random_state=0).fit(X)
+    items, _ = model.recommend(users, k=1, history=hist, exclude_seen=False)
+    assert (items[:, 0] == want).mean() > 0.65  # a session-only model is at 0.5
 
 
 def test_importing_sequential_baselines_does_not_import_torch():

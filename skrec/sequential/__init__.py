@@ -1,7 +1,7 @@
 """Sequential and session-based recommenders.
 
 ``SPop`` and ``SessionKNN`` need no torch; the torch models (``GRU4Rec``,
-``SASRec``, ``Caser``) are imported on first access, so ``from skrec.sequential import
+``SASRec``, ``Caser``, ``HRNN``) are imported on first access, so ``from skrec.sequential import
 SPop`` does not import torch.
 """
 
@@ -10,9 +10,10 @@ import importlib
 from ._sknn import SessionKNN
 from ._spop import SPop
 
-_TORCH_MODELS = {"Caser": "._caser", "GRU4Rec": "._gru4rec", "SASRec": "._sasrec"}
+_TORCH_MODELS = {"Caser": "._caser", "GRU4Rec": "._gru4rec", "HRNN": "._hrnn",
+                 "SASRec": "._sasrec"}
 
-__all__ = ["Caser", "GRU4Rec", "SASRec", "SPop", "SessionKNN"]
+__all__ = ["Caser", "GRU4Rec", "HRNN", "SASRec", "SPop", "SessionKNN"]
 
 
 def __getattr__(name):

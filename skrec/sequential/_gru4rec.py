@@ -264,17 +264,18 @@ class GRU4Rec(SequenceRecommender):
         end = ends[order[:lanes]].copy()
         nxt = lanes
         reset = np.ones(lanes, dtype=bool)
-        state = {"h": torch.zeros(lanes, self.hidden_size, device=self.device_)}
+        state = {"h": torch.zeros(lanes, self.hidden_size, device=self.device_),
+                 "c": torch.zeros(lanes, self.hidden_size, device=self.device_)}
         while True:
             act = np.flatnonzero(pos < end)
             if len(act) == 0:
                 break
             idx = torch.as_tensor(pos[act], device=self.device_)
-            yield {"item": rows["item"][idx], "target": rows["target"][idx],
-                   "weight": rows["weight"][idx],
-                   "lane": torch.as_tensor(act, device=self.device_),
-                   "reset": torch.as_tensor(reset[act], device=self.device_),
-                   "state": state}
+            batch = {k: v[idx] for k, v in rows.items() if k not in ("seq", "length")}
+            batch["lane"] = torch.as_tensor(act, device=self.device_)
+            batch["reset"] = torch.as_tensor(reset[act], device=self.device_)
+            batch["state"] = state
+            yield batch
             pos[act] += 1
             reset[:] = False
             done = act[pos[act] >= end[act]]
@@ -291,14 +292,19 @@ class GRU4Rec(SequenceRecommender):
             batch["sample"] = self._sampler.sample((self.n_sample,), generator)
         return batch
 
-    def _batch_loss(self, module, batch):
+    def _step_scores(self, module, batch, cols):
+        """Scores of ``cols`` after one GRU step of every lane (state carried in the batch)."""
         state = batch["state"]
         lane = batch["lane"]
         h_prev = state["h"][lane] * (~batch["reset"])[:, None].float()
-        target = batch["target"]
-        cols = target if "sample" not in batch else torch.cat([target, batch["sample"]])
         scores, h_new = module(batch["item"], cols, hidden=h_prev)
         state["h"] = state["h"].index_put((lane,), h_new.detach())
+        return scores
+
+    def _batch_loss(self, module, batch):
+        target = batch["target"]
+        cols = target if "sample" not in batch else torch.cat([target, batch["sample"]])
+        scores = self._step_scores(module, batch, cols)
         n = len(target)
         diag = torch.arange(n, device=scores.device)
         pos = scores[diag, diag]
