@@ -41,16 +41,16 @@ from _common import emit, require_shared  # noqa: E402
 
 GRU_LOSSES = ("top1", "bpr", "cross-entropy", "top1-max", "bpr-max")
 ALL_MODELS = ("Popularity", "SPop", "SessionKNN", "BPRMF",
-              *(f"GRU4Rec-{loss}" for loss in GRU_LOSSES), "SASRec")
+              *(f"GRU4Rec-{loss}" for loss in GRU_LOSSES), "SASRec", "Caser")
 
 #: Defaults per GRU4Rec loss, chosen on the tuning split of RSC15-100k
 #: (train_tr / train_valid; see the report in the PR).
-GRU_PARAMS = {  # the class defaults are bpr-max's
-    "top1": {},
-    "bpr": {},
-    "cross-entropy": dict(n_sample=1024, sample_alpha=0.75),
-    "top1-max": {},
-    "bpr-max": {},
+GRU_PARAMS = {  # the class defaults are those of cross-entropy
+    "top1": dict(n_sample=2048, sample_alpha=0.5),
+    "bpr": dict(n_sample=2048, sample_alpha=0.5),
+    "cross-entropy": {},
+    "top1-max": dict(n_sample=2048, sample_alpha=0.5),
+    "bpr-max": dict(n_sample=2048, sample_alpha=0.5),
 }
 
 
@@ -77,7 +77,7 @@ def _filter_sessions(df, min_len=2):
 def load_diginetica(split):
     path = require_shared("diginetica-sample")
     raw = pd.read_csv(path / "sample_train-item-views.csv", sep=";")
-    day = pd.to_datetime(raw.eventdate).astype("int64") // 10**9
+    day = (pd.to_datetime(raw.eventdate) - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
     df = _frame(raw.session_id.to_numpy(), raw.item_id.to_numpy(),
                 day.to_numpy() + raw.timeframe.to_numpy() / 1000.0)
     for _ in range(2):
@@ -98,7 +98,7 @@ def load_diginetica(split):
 def make_model(name, seed=0):
     from skrec.baselines import Popularity
     from skrec.factorization import BPRMF
-    from skrec.sequential import GRU4Rec, SASRec, SessionKNN, SPop
+    from skrec.sequential import Caser, GRU4Rec, SASRec, SessionKNN, SPop
 
     if name == "Popularity":
         return Popularity()
@@ -114,6 +114,8 @@ def make_model(name, seed=0):
         return GRU4Rec(loss=loss, device="cpu", random_state=seed, **GRU_PARAMS[loss])
     if name == "SASRec":  # sessions are short: 20 positions
         return SASRec(max_len=20, max_iter=10, device="cpu", random_state=seed)
+    if name == "Caser":
+        return Caser(max_len=20, max_iter=10, device="cpu", random_state=seed)
     raise ValueError(name)
 
 

@@ -248,8 +248,8 @@ def test_hrnn_carries_the_user_across_sessions():
     hist = pd.DataFrame({"user": users, "item": x0, "session": 10**6 + users,
                          "timestamp": 10**7})
     want = (x0 + np.where(users % 2 == 0, 1, -1)) % N_ITEMS
-    model = HRNN(hidden_size=24, n_sample=8, batch_size=8, max_iter=20, lr=0.1,
-                 device="cpu", random_state=0).fit(X)
+    model = HRNN(hidden_size=24, loss="bpr-max", n_sample=8, batch_size=8, max_iter=20,
+                 lr=0.1, device="cpu", random_state=0).fit(X)
     items, _ = model.recommend(users, k=1, history=hist, exclude_seen=False)
     assert (items[:, 0] == want).mean() > 0.65  # a session-only model is at 0.5
 

@@ -80,9 +80,9 @@ class HRNN(GRU4Rec):
     Parameters
     ----------
     hidden_size : int, default=100
-    loss : {"top1", "bpr", "cross-entropy", "top1-max", "bpr-max"}, default="bpr-max"
-    n_sample : int, default=2048
-    sample_alpha : float, default=0.5
+    loss : {"top1", "bpr", "cross-entropy", "top1-max", "bpr-max"}, default="cross-entropy"
+    n_sample : int, default=1024
+    sample_alpha : float, default=0.75
     bpreg : float, default=1.0
     constrained_embedding : bool, default=True
     dropout_embed : float, default=0.0
