@@ -64,7 +64,13 @@ _SEQUENCE_WEIGHTS = (
 SKLEARN_EXPECTED_FAILED = {
     "Caser": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "GRU4Rec": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
-    "HRNN": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
+    "HRNN": {
+        "check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS,
+        "check_methods_subset_invariance": (
+            "float32 recurrent arithmetic: the matrix products over a batch of users differ "
+            "in the last bit (about 2e-7) from those over a subset, beyond the check's 1e-7"
+        ),
+    },
     "SASRec": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "SPop": {
         "check_sample_weight_equivalence_on_dense_data": (
