@@ -9,11 +9,13 @@ from ._engine import FunctionalModule, TorchRecommender
 from ._pairs import PairwiseRecommender
 from ._rows import UserRowRecommender
 from ._sampling import NegativeSampler, user_holdout_mask
+from ._sequences import SequenceRecommender
 
 __all__ = [
     "FunctionalModule",
     "NegativeSampler",
     "PairwiseRecommender",
+    "SequenceRecommender",
     "TorchRecommender",
     "UserRowRecommender",
     "user_holdout_mask",
