@@ -31,13 +31,16 @@ from sklearn.utils.validation import check_is_fitted
 from ._data import (
     Interactions,
     aggregate_duplicates,
+    as_ids,
     check_feedback_values,
     check_interactions,
     check_n_features,
     check_target,
     encode,
     encode_fit,
+    id_kinds,
     to_csr,
+    warn_id_kinds,
 )
 from .utils._compat import _check_sample_weight, _fit_context
 from .utils._topk import as_tensor, mask_entries, topk
@@ -439,6 +442,7 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             "item_ids_": item_index.to_numpy(),
             "_user_index": user_index,
             "_item_index": item_index,
+            "_id_kinds": (id_kinds(user_index), id_kinds(item_index)),
             "n_users_": shape[0],
             "n_items_": shape[1],
             "seen_": matrix,
@@ -531,6 +535,8 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         tags = self.__skrec_tags__()
         check_n_features(self, X, reset=False)
         table = check_interactions(X, require_time=tags.requires_timestamp)
+        warn_id_kinds(table.user, self._user_index, self._fitted_id_kinds(0), "X", "user")
+        warn_id_kinds(table.item, self._item_index, self._fitted_id_kinds(1), "X", "item")
         u = encode(table.user, self._user_index)
         i = encode(table.item, self._item_index)
         known = (u >= 0) & (i >= 0)
@@ -566,7 +572,9 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         codes : ndarray of int64 of shape (n,)
         """
         check_is_fitted(self)
-        return encode(_as_id_array(users), self._user_index)
+        users = as_ids(users, "users", check_missing=False)
+        warn_id_kinds(users, self._user_index, self._fitted_id_kinds(0), "users", "user")
+        return encode(users, self._user_index)
 
     def encode_items(self, items):
         """Internal codes of item ids: positions in ``item_ids_``, -1 if unseen at fit.
@@ -580,7 +588,17 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         codes : ndarray of int64 of shape (n,)
         """
         check_is_fitted(self)
-        return encode(_as_id_array(items), self._item_index)
+        items = as_ids(items, "items", check_missing=False)
+        warn_id_kinds(items, self._item_index, self._fitted_id_kinds(1), "items", "item")
+        return encode(items, self._item_index)
+
+    def _fitted_id_kinds(self, axis):
+        """Kinds of the fitted user (``axis=0``) or item (1) ids, e.g. ``{"int"}``."""
+        kinds = getattr(self, "_id_kinds", None)
+        if kinds is None:  # a model fitted before the kinds were recorded
+            kinds = (id_kinds(self._user_index), id_kinds(self._item_index))
+            self._id_kinds = kinds
+        return kinds[axis]
 
     def _training_context(self, codes):
         """The context of known users (internal codes) without extra history."""
@@ -618,6 +636,7 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         """
         check_is_fitted(self)
         users = check_users(users)
+        warn_id_kinds(users, self._user_index, self._fitted_id_kinds(0), "users", "user")
         tags = self.__skrec_tags__()
         codes = encode(users, self._user_index)
         known = codes >= 0
@@ -649,9 +668,11 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
                 "Treating every history row as a positive would be a silent guess."
             )
         check_feedback_values(hy, tags.feedback, "history_y")
+        warn_id_kinds(table.item, self._item_index, self._fitted_id_kinds(1), "history", "item")
         item = encode(table.item, self._item_index)
         obj_users = np.asarray(users, dtype=object)
         uniq = pd.Index(pd.unique(obj_users))
+        warn_id_kinds(table.user, uniq, id_kinds(obj_users), "history", "user")
         pos = encode(table.user, uniq)
         keep = (item >= 0) & (pos >= 0)  # unknown items and other users' rows are ignored
         values = np.ones(int(keep.sum())) if hy is None else hy[keep]
@@ -681,34 +702,70 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
 
     # ---------------------------------------------------------- ranking
     def _candidate_codes(self, candidates, n_users):
-        """Internal codes of ``candidates``: (1-D codes or None, 2-D codes or None)."""
+        """Internal codes of ``candidates``: (1-D codes or None, 2-D codes or None).
+
+        Candidates are read like every id array (:func:`skrec._data.as_ids`);
+        an id unseen at fit and an id repeated (in a row of 2-D candidates)
+        raise a ``ValueError`` naming ``candidates``.
+        """
         if candidates is None:
             return None, None
-        arr = np.asarray(candidates, dtype=object) if not isinstance(
-            candidates, np.ndarray
-        ) else candidates
-        if arr.ndim not in (1, 2):
-            raise ValueError(
-                f"candidates must be 1-D (shared by all users) or 2-D (one row per user), got "
-                f"shape {arr.shape}."
+        if sp.issparse(candidates):
+            raise TypeError("candidates must be a dense array-like of item ids, got a sparse "
+                            "matrix.")
+        if isinstance(candidates, (set, frozenset, dict)):
+            raise TypeError(
+                f"candidates must be an ordered array-like of item ids, got a "
+                f"{type(candidates).__name__}."
             )
-        if arr.ndim == 2 and arr.shape[0] != n_users:
+        if isinstance(candidates, (pd.Series, pd.Index, pd.DataFrame)):
+            candidates = candidates.to_numpy()
+        two_d = (np.ndim(candidates) == 2 if isinstance(candidates, np.ndarray)
+                 else _is_list_of_rows(candidates))
+        if two_d:
+            rows = [as_ids(row, "candidates") for row in candidates]
+            widths = {len(r) for r in rows}
+            if len(widths) > 1:
+                raise ValueError(
+                    f"2-D candidates need rows of one length; got lengths {sorted(widths)[:5]}."
+                )
+            flat = as_ids(np.concatenate(rows) if rows else np.empty(0, dtype=object),
+                          "candidates") if widths else np.empty(0, dtype=object)
+            shape = (len(rows), widths.pop() if widths else 0)
+        else:
+            flat = as_ids(candidates, "candidates")
+            shape = (len(flat),)
+        if len(shape) == 2 and shape[0] != n_users:
             raise ValueError(
-                f"2-D candidates need one row per user: got {arr.shape[0]} rows for "
+                f"2-D candidates need one row per user: got {shape[0]} rows for "
                 f"{n_users} users."
             )
-        if arr.size == 0:
+        if len(flat) == 0:
             raise ValueError("candidates is empty; pass at least one item id.")
-        codes = encode(arr.ravel(), self._item_index)
+        warn_id_kinds(flat, self._item_index, self._fitted_id_kinds(1), "candidates", "item")
+        codes = encode(flat, self._item_index)
         if (codes < 0).any():
-            unknown = arr.ravel()[codes < 0]
+            unknown = flat[codes < 0]
             raise ValueError(
                 f"candidates holds {len(unknown)} item id(s) unseen at fit, e.g. "
                 f"{list(unknown[:5])}; only items in item_ids_ can be ranked."
             )
-        if arr.ndim == 1:
+        grid = codes.reshape(shape if len(shape) == 2 else (1, -1))
+        srt = np.sort(grid, axis=1)
+        rep = srt[:, 1:] == srt[:, :-1]
+        if rep.any():
+            row = int(np.flatnonzero(rep.any(axis=1))[0])
+            dup = self.item_ids_[srt[row, 1:][rep[row]][0]]
+            dup = dup.item() if isinstance(dup, np.generic) else dup
+            where = f" (row {row})" if len(shape) == 2 else ""
+            raise ValueError(
+                f"candidates holds repeated item ids{where}, e.g. {dup!r}: each candidate must "
+                "appear once per list, or a ranking would repeat it (and a seen item repeated "
+                "would be masked only once). Deduplicate first, e.g. pd.unique(candidates)."
+            )
+        if len(shape) == 1:
             return codes, None
-        return None, codes.reshape(arr.shape)
+        return None, grid
 
     def _fallback_mask(self, context, on_unknown):
         if on_unknown not in _ON_UNKNOWN:
@@ -864,9 +921,15 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         return np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
 
 
-def _as_id_array(values):
-    arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
-    return arr.ravel()
+def _is_list_of_rows(values):
+    """Whether a (non-ndarray) array-like is a list of rows (2-D candidates)."""
+    if isinstance(values, (str, bytes)):
+        return False
+    try:
+        first = next(iter(values), None)
+    except TypeError:
+        return False
+    return isinstance(first, (list, np.ndarray, pd.Series))
 
 
 def _csr_rows(matrix, codes):
