@@ -820,10 +820,10 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             sub2d = None if items_2d is None else items_2d[sl]
             ctx = context[sl]
             scores = self._batch_scores(ctx, item_idx, sub2d, fallback[sl])
-            yield sl, scores, ctx.matrix, item_idx, sub2d
+            yield sl, scores, ctx.matrix, item_idx, sub2d, fallback[sl]
 
     def score_items(self, users, candidates=None, *, history=None, history_y=None,
-                    on_unknown="fallback", batch_size=None):
+                    on_unknown="fallback", batch_size=None, return_fallback=False):
         """Scores of every candidate item for each user.
 
         Parameters
@@ -833,35 +833,62 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         candidates : array-like of shape (n_candidates,) or (n_users, n_candidates), \
                 default=None
             Item ids to score; None scores the whole catalog (``item_ids_``).
+            Each id at most once (per row): an id unseen at fit or repeated
+            raises a ``ValueError``.
         history : DataFrame or array-like, default=None
             Extra interactions (an interaction table) of these users, used
             as context; items unseen at fit are ignored.
         history_y : array-like of shape (n_history,), default=None
             Targets of ``history``.
         on_unknown : {"fallback", "error"}, default="fallback"
-            Unknown users without usable history get popularity scores or raise.
+            Unknown users without usable history get popularity scores
+            (``item_popularity_``, not on the model's scale; see
+            :meth:`recommend`) or raise.
         batch_size : int, default=None
             Users scored at once (default: bounded to about 4M scores).
+        return_fallback : bool, default=False
+            Whether to also return which rows hold popularity scores.
 
         Returns
         -------
         scores : ndarray of float64, shape (n_users, n_candidates)
+        fallback : ndarray of bool, shape (n_users,)
+            Only with ``return_fallback=True``: True for the rows scored by
+            popularity.
         """
+        check_is_fitted(self)
         users = check_users(users)
         if len(users) == 0:
             n_c = self.n_items_ if candidates is None else np.shape(candidates)[-1]
-            return np.empty((0, n_c))
-        parts = [
-            s.double().cpu().numpy()
-            for _, s, *_ in self._iter_batches(
-                users, history, history_y, candidates, on_unknown, batch_size
-            )
-        ]
-        return np.concatenate(parts, axis=0)
+            out = np.empty((0, n_c))
+            return (out, np.zeros(0, dtype=bool)) if return_fallback else out
+        parts, flags = [], []
+        for _, s, _m, _i, _c, fb in self._iter_batches(
+            users, history, history_y, candidates, on_unknown, batch_size
+        ):
+            parts.append(s.double().cpu().numpy())
+            flags.append(fb)
+        scores = np.concatenate(parts, axis=0)
+        if return_fallback:
+            return scores, np.concatenate(flags)
+        return scores
 
     def recommend(self, users, k=10, *, history=None, history_y=None, exclude_seen=True,
-                  candidates=None, on_unknown="fallback", batch_size=None):
+                  candidates=None, on_unknown="fallback", batch_size=None,
+                  return_fallback=False):
         """Top-``k`` items for each user.
+
+        Ids keep their type: ``users`` and ``candidates`` are matched to the
+        fitted ids as given (``1`` and ``"1"`` are different ids; a query id
+        that matches a fitted id only once converted to the fitted type
+        raises a ``UserWarning``).
+
+        **Fallback rows.** A user unseen at fit and without usable history
+        (``on_unknown="fallback"``) gets the popularity ranking: items in
+        order of ``item_popularity_``, with those popularity counts as
+        scores. They are not on the model's scale, so compare scores within
+        a row, or across rows that did not fall back;
+        ``return_fallback=True`` says which rows fell back.
 
         Parameters
         ----------
@@ -880,11 +907,16 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             Whether items in H(u) are excluded (their slots get ``-inf``).
         candidates : array-like of shape (n_candidates,) or (n_users, n_candidates), \
                 default=None
-            Restrict the ranking to these items.
+            Restrict the ranking to these items. Each id at most once (per
+            row): a repeated id raises a ``ValueError`` (it would otherwise
+            be ranked twice, and a seen item masked only once), as does an
+            id unseen at fit.
         on_unknown : {"fallback", "error"}, default="fallback"
             What to do with an unknown user without usable history.
         batch_size : int, default=None
             Users scored at once (results do not depend on it).
+        return_fallback : bool, default=False
+            Whether to also return which rows are popularity fallbacks.
 
         Returns
         -------
@@ -893,19 +925,24 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         scores : ndarray of float64, same shape
             Their scores; ``-inf`` marks a slot with nothing left to
             recommend (all remaining candidates excluded), whose item id is
-            then meaningless.
+            then meaningless. Fallback rows hold popularity counts.
+        fallback : ndarray of bool, shape (n_users,)
+            Only with ``return_fallback=True``: True for the users ranked by
+            popularity (unknown, without usable history).
         """
+        check_is_fitted(self)
         k = check_k(k)
         users = check_users(users)
         if len(users) == 0:
-            check_is_fitted(self)
             n_c = self.n_items_ if candidates is None else np.shape(candidates)[-1]
             kk = min(k, n_c)
-            return np.empty((0, kk), dtype=self.item_ids_.dtype), np.empty((0, kk))
-        items_out, scores_out = [], []
-        for _sl, scores, ctx, item_idx, items_2d in self._iter_batches(
+            out = np.empty((0, kk), dtype=self.item_ids_.dtype), np.empty((0, kk))
+            return (*out, np.zeros(0, dtype=bool)) if return_fallback else out
+        items_out, scores_out, flags = [], [], []
+        for _sl, scores, ctx, item_idx, items_2d, fb in self._iter_batches(
             users, history, history_y, candidates, on_unknown, batch_size
         ):
+            flags.append(fb)
             if exclude_seen and ctx.nnz:
                 rows, cols = _seen_positions(ctx, item_idx, items_2d, self.n_items_)
                 scores = mask_entries(scores.clone(), rows, cols)
@@ -918,7 +955,10 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
                 codes = idx
             items_out.append(self.item_ids_[codes])
             scores_out.append(vals)
-        return np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
+        items, scores = np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
+        if return_fallback:
+            return items, scores, np.concatenate(flags)
+        return items, scores
 
 
 def _is_list_of_rows(values):
