@@ -242,7 +242,7 @@ def as_ids(values, name, *, check_missing=True):
                 )
             arr[i] = v
         inferred = pd.api.types.infer_dtype(arr, skipna=False) if len(arr) else "empty"
-        if inferred in ("integer", "floating", "mixed-integer-float", "boolean"):
+        if inferred in ("integer", "floating", "boolean"):  # ints next to floats stay as given
             native = np.asarray(seq)
             if native.dtype.kind in "biuf" and native.ndim == 1:
                 arr = native
@@ -379,7 +379,10 @@ def _read_rows(X, name):
         for i, r in enumerate(rows):
             col[i] = r[j]
         inferred = pd.api.types.infer_dtype(col, skipna=False)
-        if inferred in ("integer", "floating", "mixed-integer-float", "boolean"):
+        numeric = ("integer", "floating", "boolean")
+        if j >= 2:  # a side feature: ints next to floats are numbers; an id keeps its type
+            numeric += ("mixed-integer-float",)
+        if inferred in numeric:
             native = np.asarray(col.tolist())
             if native.dtype.kind in "biuf" and native.ndim == 1:
                 col = native
