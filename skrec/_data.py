@@ -430,8 +430,15 @@ def check_interactions(
         first (e.g. after :class:`~skrec.compose.SideFeatureJoiner`, which
         gives unknown ids NaN features).
     TypeError
-        A sparse matrix (convert it with :func:`skrec.utils.from_csr`), or
-        unhashable ids.
+        A sparse matrix (convert it with :func:`skrec.utils.from_csr`),
+        unhashable ids, or tuple / frozenset ids (see :func:`as_ids`).
+
+    Notes
+    -----
+    A list of rows is read row by row into one column per position, so ids
+    keep their type (``np.asarray`` would turn ``[[1, "x"]]`` into strings);
+    a DataFrame without column names is read column by column for the same
+    reason.
     """
     if sp.issparse(X):
         raise TypeError(_sparse_message(name))

@@ -369,7 +369,12 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             One row per interaction: columns ``user`` and ``item`` (by name in
             a DataFrame, columns 0 and 1 of an array), optional ``timestamp``
             and ``session``, then side features. A user x item sparse matrix
-            is refused: convert it with :func:`skrec.utils.from_csr`.
+            is refused: convert it with :func:`skrec.utils.from_csr`. Ids are
+            hashable scalars kept with their type (a list of rows is read
+            row by row, so ``[[1, "x"], ["u", 5]]`` keeps its ints and
+            strings); tuple and frozenset ids are refused (``TypeError``),
+            since arrays of them turn into extra dimensions and could never
+            be queried: join composite keys into one id.
         y : array-like of shape (n_interactions,), default=None
             Rating per interaction (explicit models, required), 0/1 label
             (binary models, required) or non-negative confidence (implicit
