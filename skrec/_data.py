@@ -250,9 +250,12 @@ def as_ids(values, name, *, check_missing=True):
         raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}.")
     if arr.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
+    n_inf = 0
     if arr.dtype == object:
         for v in arr:
-            if isinstance(v, _CONTAINER_IDS):
+            if isinstance(v, (float, np.floating)) and np.isinf(v):
+                n_inf += 1
+            elif isinstance(v, _CONTAINER_IDS):
                 raise TypeError(
                     f"{name} must hold scalar ids (int, str, ...); found a "
                     f"{type(v).__name__} {v!r}. Tuple and frozenset ids are refused because "
@@ -275,11 +278,9 @@ def as_ids(values, name, *, check_missing=True):
                 f"position {first}. Drop or fill those rows first."
             )
     if arr.dtype.kind == "f":
-        assert_all_finite(arr, input_name=name)
-    elif arr.dtype == object:
-        bad = [v for v in arr if isinstance(v, (float, np.floating)) and not np.isfinite(v)]
-        if bad:
-            raise ValueError(f"Input {name} contains infinity ({len(bad)} id(s)).")
+        n_inf = int(np.isinf(arr).sum())
+    if n_inf:
+        raise ValueError(f"Input {name} contains infinity ({n_inf} id(s)); ids must be finite.")
     return arr
 
 

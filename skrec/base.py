@@ -734,8 +734,9 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
                 raise ValueError(
                     f"2-D candidates need rows of one length; got lengths {sorted(widths)[:5]}."
                 )
-            flat = as_ids(np.concatenate(rows) if rows else np.empty(0, dtype=object),
-                          "candidates") if widths else np.empty(0, dtype=object)
+            if len({r.dtype for r in rows}) > 1:  # never let concatenation coerce ids
+                rows = [r.astype(object) for r in rows]
+            flat = np.concatenate(rows) if rows else np.empty(0, dtype=object)
             shape = (len(rows), widths.pop() if widths else 0)
         else:
             flat = as_ids(candidates, "candidates")
