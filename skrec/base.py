@@ -388,13 +388,28 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             The fitted recommender.
         """
         before = dict(self.__dict__)
+        in_place = self._fit_snapshot()
         try:
             self._fit_template(X, y, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
+            self._fit_restore(in_place)
             raise
         return self
+
+    def _fit_snapshot(self):
+        """State that a fit may change in place (not by reassigning attributes).
+
+        ``fit`` restores ``__dict__`` after a failure, which undoes every
+        attribute assignment; a model that updates a fitted object in place
+        (a warm-started torch module) returns a copy of that state here and
+        puts it back in :meth:`_fit_restore`. Default: nothing.
+        """
+        return None
+
+    def _fit_restore(self, snapshot):
+        """Put back what :meth:`_fit_snapshot` returned, after ``__dict__`` is restored."""
 
     def _fit_template(self, X, y, sample_weight):
         tags = self.__skrec_tags__()

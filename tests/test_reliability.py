@@ -288,3 +288,26 @@ def test_new_checks_are_common_checks():
     names = {c.__name__ for c in ec.recommender_checks()}
     assert {"check_not_fitted", "check_interrupted_fit", "check_bad_input_matrix",
             "check_malformed_tables"} <= names
+
+
+def test_failed_warm_start_leaves_the_module_as_it_was(ints):
+    from skrec.factorization import MF
+
+    y = np.arange(len(ints), dtype=float) + 1
+    model = MF(n_factors=2, max_iter=3, batch_size=2, warm_start=True, device="cpu",
+               random_state=0).fit(ints, y)
+    before = model.score_items([1, 2])
+    weights = {k: v.clone() for k, v in model.module_.state_dict().items()}
+
+    def fail(data):  # training ran (in place on module_), then the fit fails
+        raise KeyboardInterrupt
+
+    model._after_fit = fail
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(ints, y)
+    finally:
+        del model._after_fit
+    for k, v in model.module_.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), weights[k].numpy())
+    np.testing.assert_array_equal(model.score_items([1, 2]), before)

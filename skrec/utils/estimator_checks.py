@@ -471,6 +471,13 @@ def check_interrupted_fit(estimator):
     # The model still refits normally afterwards.
     _fit(est, XB, yB)
     assert est.n_users_ == XB[USER].nunique()
+    if "warm_start" in params:  # a warm start updates the fitted model in place
+        warm = _fit(_with_seed(estimator).set_params(warm_start=True), X, y)
+        ref = _outputs(warm, users, X)
+        for variant in variants:
+            _fit_interrupted(warm, X, y, _interrupting(warm, variant))
+            _assert_same_outputs(ref, _outputs(warm, users, X),
+                                 f"warm-started fit interrupted {variant} training")
     for variant in variants:
         fresh = _with_seed(estimator)
         _fit_interrupted(fresh, X, y, _interrupting(fresh, variant))
