@@ -311,3 +311,20 @@ def test_failed_warm_start_leaves_the_module_as_it_was(ints):
     for k, v in model.module_.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), weights[k].numpy())
     np.testing.assert_array_equal(model.score_items([1, 2]), before)
+
+
+class _Clicks(Popularity):
+    """Test-only binary model: popularity of the clicked items."""
+
+    def __skrec_tags__(self):
+        from skrec.base import RecommenderTags
+
+        return RecommenderTags(feedback="binary", fold_in=True)
+
+
+def test_bad_input_matrix_for_a_binary_model():
+    names = {label for label, *_ in ec._bad_input_cases(_Clicks())}
+    assert {"binary model without y", "binary y outside {0, 1}",
+            "binary history_y outside {0, 1}"} <= names
+    ec.check_bad_input_matrix(_Clicks())
+    ec.check_interrupted_fit(_Clicks())

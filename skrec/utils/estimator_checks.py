@@ -371,6 +371,8 @@ def check_bad_input(estimator):
 _TRAINING_HOOKS = ("_train_step", "_batch_loss", "_half_step")
 #: The exceptions a bad input may raise (anything else is a bug).
 _CLEAR_ERRORS = (ValueError, TypeError)
+#: Examples drawn by :func:`check_malformed_tables` (kept small: it runs for every model).
+_MALFORMED_EXAMPLES = 15
 
 
 def _outputs(est, users, X):
@@ -778,12 +780,30 @@ def check_malformed_tables(estimator):
         st.text(min_size=1, max_size=3), st.integers(-3, 10_000),
     )
 
-    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    column_types = st.sampled_from(["keep", "str", "float", "category", "string", "bytes"])
+
+    def retype(values, how):
+        if how == "str":
+            return values.astype(str)
+        if how == "float":
+            return values.astype(np.float64)
+        if how == "category":
+            return values.astype("category")
+        if how == "string":
+            return values.astype("string")
+        if how == "bytes":
+            return values.map(lambda v: str(v).encode())
+        return values
+
+    @settings(max_examples=_MALFORMED_EXAMPLES, deadline=None,
+              suppress_health_check=list(HealthCheck))
     @given(st.lists(st.tuples(st.integers(0, len(base) - 1), st.sampled_from([USER, ITEM]),
-                              odd), min_size=1, max_size=4),
-           st.booleans())
-    def run(edits, as_list):
+                              odd), min_size=0, max_size=4),
+           st.booleans(), column_types, column_types)
+    def run(edits, as_list, user_type, item_type):
         table = base.copy()
+        table[USER] = retype(table[USER], user_type)
+        table[ITEM] = retype(table[ITEM], item_type)
         for col in (USER, ITEM):
             table[col] = table[col].astype(object)
         for row, col, value in edits:
