@@ -229,6 +229,8 @@ def as_ids(values, name, *, check_missing=True):
             f"{name} must be a 1-D array-like of ids, got the {type(values).__name__} "
             f"{values!r}; pass [{values!r}] for one id."
         )
+    if not isinstance(values, (np.ndarray, list, tuple)) and hasattr(values, "__array__"):
+        values = np.asarray(values)  # a tensor, a pandas array: elements would not be ids
     if isinstance(values, np.ndarray):
         arr = values
     else:

@@ -827,8 +827,7 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
         return scores
 
     def _iter_batches(self, users, history, history_y, candidates, on_unknown, batch_size):
-        check_is_fitted(self)
-        users = check_users(users)
+        # users were checked by the caller; user_context checks them again (it is public)
         context = self.user_context(users, history=history, history_y=history_y)
         item_idx, items_2d = self._candidate_codes(candidates, len(users))
         fallback = self._fallback_mask(context, on_unknown)

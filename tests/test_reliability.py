@@ -46,6 +46,10 @@ def test_as_ids_keeps_mixed_types_and_numeric_arrays():
     assert as_ids([1, 2, 3], "users").dtype.kind == "i"
     assert as_ids(pd.Series(["x", "y"]), "users").tolist() == ["x", "y"]
     assert check_users(("a", 2)).tolist() == ["a", 2]
+    import torch
+
+    assert as_ids(torch.tensor([1, 2]), "users").tolist() == [1, 2]  # not 0-d tensors
+    assert as_ids(pd.array([1, 2], dtype="Int64"), "users").tolist() == [1, 2]
 
 
 def test_mixed_user_types_are_served_by_their_own_rows(mixed):
