@@ -85,6 +85,11 @@ def _sparse_message(name):
 _CONTAINER_IDS = (tuple, frozenset)
 
 
+#: pandas' inferred types of object arrays that hold only hashable scalars.
+_PURE_IDS = frozenset({"string", "bytes", "integer", "floating", "mixed-integer-float",
+                       "boolean", "decimal", "empty"})
+
+
 def _id_kind(value):
     """Coarse type of one id: ids of different kinds never match each other."""
     if isinstance(value, (bool, np.bool_)):
@@ -235,15 +240,16 @@ def as_ids(values, name, *, check_missing=True):
         arr = values
     else:
         seq = list(values)
-        arr = np.empty(len(seq), dtype=object)
-        for i, v in enumerate(seq):  # element by element: no coercion, no broadcasting
-            if isinstance(v, (list, np.ndarray, pd.Series)):
-                raise ValueError(
-                    f"{name} must be 1-D, got a nested sequence (element {i} is a "
-                    f"{type(v).__name__}: {v!r}); each id must be a scalar (int, str, ...)."
-                )
-            arr[i] = v
+        # element by element: no coercion ("2" of 2), no broadcasting of nested lists
+        arr = np.fromiter(seq, dtype=object, count=len(seq))
         inferred = pd.api.types.infer_dtype(arr, skipna=False) if len(arr) else "empty"
+        if inferred not in _PURE_IDS:
+            for i, v in enumerate(seq):
+                if isinstance(v, (list, np.ndarray, pd.Series)):
+                    raise ValueError(
+                        f"{name} must be 1-D, got a nested sequence (element {i} is a "
+                        f"{type(v).__name__}: {v!r}); each id must be a scalar (int, str, ...)."
+                    )
         if inferred in ("integer", "floating", "boolean"):  # ints next to floats stay as given
             native = np.asarray(seq)
             if native.dtype.kind in "biuf" and native.ndim == 1:
@@ -253,7 +259,13 @@ def as_ids(values, name, *, check_missing=True):
     if arr.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
     n_inf = 0
-    if arr.dtype == object:
+    pure = arr.dtype == object and len(arr) and (
+        pd.api.types.infer_dtype(arr, skipna=True) in _PURE_IDS)
+    if pure:  # only hashable scalars (and maybe NaN / None): no loop needed
+        if pd.api.types.infer_dtype(arr, skipna=True) in ("floating", "mixed-integer-float"):
+            finite = ~pd.isna(arr)
+            n_inf = int(np.isinf(arr[finite].astype(np.float64)).sum())
+    elif arr.dtype == object:
         for v in arr:
             if isinstance(v, (float, np.floating)) and np.isinf(v):
                 n_inf += 1
