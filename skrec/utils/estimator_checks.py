@@ -6,6 +6,15 @@
 build their own small data from the estimator's tags (explicit models get
 ratings, time-aware models a ``timestamp`` column, ...), so an estimator
 needs nothing beyond fast settings to be checked.
+
+Reliability checks: :func:`check_bad_input_matrix` runs the cases of
+:func:`_bad_input_cases` (sparse, missing, infinite, unhashable, tuple and
+mixed-type ids, wrong lengths and shapes of ``y`` / ``sample_weight``, bad
+``users``, ``k``, ``candidates``, ``history`` and ``history_y``): each must
+raise a ``ValueError`` or ``TypeError`` naming the argument, warn, or give a
+documented result. :func:`check_malformed_tables` fits hypothesis-generated
+tables; :func:`check_interrupted_fit` interrupts fits; :func:`check_not_fitted`
+asks an unfitted model for output.
 """
 
 from __future__ import annotations
@@ -507,9 +516,10 @@ def check_not_fitted(estimator):
         "recommend(k=0)": lambda: est.recommend([0], k=0),
         "score_items": lambda: est.score_items([0]),
         "predict": lambda: est.predict(X.head(3)),
-        "user_context": lambda: est.user_context([0]),
-        "encode_users": lambda: est.encode_users([0]),
     }
+    for name in ("user_context", "encode_users"):  # BaseRecommender's public helpers
+        if hasattr(est, name):
+            calls[name] = partial(getattr(est, name), [0])
     for name, call in calls.items():
         try:
             call()
