@@ -78,13 +78,6 @@ def _sparse_message(name):
     )
 
 
-#: Hashable values that are still refused as ids: containers whose elements
-#: numpy and pandas spread into extra dimensions (a list of tuples becomes a 2-D
-#: array, a pandas Index of tuples a MultiIndex), so that such an id could be
-#: fitted but never queried. Join composite keys into one scalar instead.
-_CONTAINER_IDS = (tuple, frozenset)
-
-
 #: pandas' inferred types of object arrays that hold only hashable scalars.
 _PURE_IDS = frozenset({"string", "bytes", "integer", "floating", "mixed-integer-float",
                        "boolean", "decimal", "empty"})
@@ -200,8 +193,11 @@ def as_ids(values, name, *, check_missing=True):
     Lists and other sequences are read element by element, so that mixed
     types are kept as they are (``["a", 2]`` stays a str and an int, where
     ``np.asarray`` would make ``"2"``); homogeneous numbers stay a numeric
-    array. Missing ids (NaN or None), unhashable ids (list, dict, set) and
-    container ids (tuple, frozenset) are refused, naming ``name``.
+    array. Tuples are ids like any hashable value: a list of tuples is a
+    1-D array of tuple ids (``np.asarray`` would make it 2-D, so that a
+    tuple id could be fitted but never queried). Missing ids (NaN or None)
+    and unhashable ids (list, dict, set) are refused, naming ``name``; a
+    nested list is a ``ValueError`` (not 1-D).
 
     Parameters
     ----------
@@ -223,7 +219,7 @@ def as_ids(values, name, *, check_missing=True):
     ValueError
         ``values`` is a scalar or not 1-D, or holds missing or infinite ids.
     TypeError
-        A sparse matrix, unhashable ids or tuple / frozenset ids.
+        A sparse matrix or unhashable ids.
     """
     if sp.issparse(values):
         raise TypeError(f"{name} must be a 1-D array-like of ids, got a sparse matrix.")
@@ -269,13 +265,7 @@ def as_ids(values, name, *, check_missing=True):
         for v in arr:
             if isinstance(v, (float, np.floating)) and np.isinf(v):
                 n_inf += 1
-            elif isinstance(v, _CONTAINER_IDS):
-                raise TypeError(
-                    f"{name} must hold scalar ids (int, str, ...); found a "
-                    f"{type(v).__name__} {v!r}. Tuple and frozenset ids are refused because "
-                    "arrays of them turn into extra dimensions and could not be queried; "
-                    "join composite keys into one id, e.g. f'{a}|{b}'."
-                )
+                continue
             try:
                 hash(v)
             except TypeError:
@@ -446,7 +436,7 @@ def check_interactions(
         gives unknown ids NaN features).
     TypeError
         A sparse matrix (convert it with :func:`skrec.utils.from_csr`),
-        unhashable ids, or tuple / frozenset ids (see :func:`as_ids`).
+        or unhashable ids (see :func:`as_ids`).
 
     Notes
     -----

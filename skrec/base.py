@@ -372,9 +372,9 @@ class BaseRecommender(RecommenderMixin, BaseEstimator):
             is refused: convert it with :func:`skrec.utils.from_csr`. Ids are
             hashable scalars kept with their type (a list of rows is read
             row by row, so ``[[1, "x"], ["u", 5]]`` keeps its ints and
-            strings); tuple and frozenset ids are refused (``TypeError``),
-            since arrays of them turn into extra dimensions and could never
-            be queried: join composite keys into one id.
+            strings). Tuple ids work like any other, in ``X`` and in every
+            query (``users=[(1, 2)]`` is one tuple user; per-user 2-D
+            ``candidates`` are given as lists or arrays, never tuples).
         y : array-like of shape (n_interactions,), default=None
             Rating per interaction (explicit models, required), 0/1 label
             (binary models, required) or non-negative confidence (implicit

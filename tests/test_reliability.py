@@ -125,7 +125,7 @@ def test_str_id_asked_as_int_warns():
     ([[1]], ValueError, "users must be 1-D"),
     ([{1}], TypeError, "users must hold hashable ids.*set"),
     ([{"a": 1}], TypeError, "users must hold hashable ids.*dict"),
-    ([(1, 10)], TypeError, "users must hold scalar ids.*tuple"),
+    ([(1, [10])], TypeError, "users must hold hashable ids.*tuple"),
     ({1, 2}, TypeError, "users must be an ordered"),
     ([1, None], ValueError, "users contains 1 missing id"),
     ([1, np.nan], ValueError, "users contains 1 missing id"),
@@ -137,12 +137,25 @@ def test_bad_users_name_users(ints, bad, exc, match):
         model.recommend(bad, k=2)
 
 
-def test_tuple_ids_are_refused_at_fit():
-    X = pd.DataFrame({USER: [(1, 2), (3, 4)], ITEM: [1, 2]})
-    with pytest.raises(TypeError, match=r"X\['user'\] must hold scalar ids.*tuple"):
-        Popularity().fit(X)
-    with pytest.raises(TypeError, match=r"X\[:, 1\] \(item\) must hold scalar ids"):
-        Popularity().fit([[1, (1, 2)], [2, 3]])
+def test_tuple_ids_can_be_fitted_and_queried():
+    X = pd.DataFrame({USER: [(1, 2), (3, 4), (1, 2), "s"],
+                      ITEM: [("a", 1), ("b", 2), 7, ("a", 1)]})
+    model = Popularity().fit(X)
+    assert model.user_ids_.tolist() == [(1, 2), (3, 4), "s"]
+    items, _, fallback = model.recommend([(1, 2), (3, 4)], k=2, return_fallback=True)
+    assert not fallback.any()
+    assert items[1].tolist() == [("a", 1), 7]  # (3, 4) saw ("b", 2)
+    items, _ = model.recommend([(1, 2)], k=2, candidates=[("b", 2), 7], exclude_seen=False)
+    assert items[0].tolist() == [("b", 2), 7]
+    items, _ = model.recommend([(1, 2), "s"], k=1, exclude_seen=False,
+                               candidates=[[("a", 1), 7], [7, ("b", 2)]])
+    assert items.tolist() == [[("a", 1)], [7]]
+    hist = pd.DataFrame({USER: [(9, 9)], ITEM: [("b", 2)]})
+    *_, fallback = model.recommend([(9, 9)], k=1, history=hist, return_fallback=True)
+    assert fallback.tolist() == [False]
+    assert model.encode_items([("b", 2), ("z", 0)]).tolist() == [1, -1]
+    # A list of rows with tuple ids too.
+    assert Popularity().fit([[(1, 2), 10], [(3, 4), 20]]).user_ids_.tolist() == [(1, 2), (3, 4)]
 
 
 def test_non_ascii_bytes_ids_are_kept_as_bytes():

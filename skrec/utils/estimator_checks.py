@@ -8,8 +8,8 @@ ratings, time-aware models a ``timestamp`` column, ...), so an estimator
 needs nothing beyond fast settings to be checked.
 
 Reliability checks: :func:`check_bad_input_matrix` runs the cases of
-:func:`_bad_input_cases` (sparse, missing, infinite, unhashable, tuple and
-mixed-type ids, wrong lengths and shapes of ``y`` / ``sample_weight``, bad
+:func:`_bad_input_cases` (sparse, missing, infinite, unhashable and
+mixed-type ids, tuple ids that must stay queryable, wrong lengths and shapes of ``y`` / ``sample_weight``, bad
 ``users``, ``k``, ``candidates``, ``history`` and ``history_y``): each must
 raise a ``ValueError`` or ``TypeError`` naming the argument, warn, or give a
 documented result. :func:`check_malformed_tables` fits hypothesis-generated
@@ -568,7 +568,7 @@ def _bad_input_cases(estimator):
         ("list id", "raise", "X", fit(with_cell(USER, [1, 2]), y_fit)),
         ("dict id", "raise", "X", fit(with_cell(ITEM, {"a": 1}), y_fit)),
         ("set id", "raise", "X", fit(with_cell(USER, {1}), y_fit)),
-        ("tuple id", "raise", "X", fit(with_cell(ITEM, (1, 2)), y_fit)),
+        ("unhashable tuple id", "raise", "X", fit(with_cell(ITEM, (1, [2])), y_fit)),
         ("y too short", "raise", "y", fit(X, yy[:-1])),
         ("y=[] for one row", "raise", "y", fit(X.head(1), [])),
         ("2-D y", "raise", "y", fit(X, yy[:, None])),
@@ -602,6 +602,26 @@ def _bad_input_cases(estimator):
 
     cases.append(("mixed id types at fit", "ok", "X", mixed_ids))
 
+    def tuple_ids():  # composite keys: fitted, then queried as users, candidates, history
+        Xt = X.copy()
+        Xt[USER] = pd.Series([(u, "k") for u in X[USER]], index=X.index, dtype=object)
+        Xt[ITEM] = pd.Series([(i, 0) for i in X[ITEM]], index=X.index, dtype=object)
+        est = _fit(_with_seed(estimator), Xt, y)
+        assert all(type(v) is tuple for v in est.user_ids_), "tuple user ids changed"
+        query = list(est.user_ids_[:3])
+        cand = list(est.item_ids_[:4])
+        _, _, fb = est.recommend(query, k=3, candidates=cand, return_fallback=True)
+        assert not fb.any(), f"known tuple users {query} were served the fallback"
+        items, _ = est.recommend(query, k=2, exclude_seen=False)
+        assert all(type(v) is tuple for v in items.ravel())
+        hist = pd.DataFrame({USER: pd.Series([query[0]], dtype=object),
+                             ITEM: pd.Series([cand[0]], dtype=object)})
+        codes = est.encode_items([cand[0]])
+        assert codes.tolist() == [0]
+        est.recommend(query[:1], k=2, history=hist, history_y=_history_y(est, 1))
+
+    cases.append(("tuple ids fitted and queried", "ok", "X", tuple_ids))
+
     fitted = _fit(_with_seed(estimator), X, y)
     u = fitted.user_ids_[:3]
     u0 = u[0].item() if isinstance(u[0], np.generic) else u[0]
@@ -620,7 +640,7 @@ def _bad_input_cases(estimator):
         ("None user", "raise", "users", lambda: rec([u0, None], k=3)),
         ("set as a user", "raise", "users", lambda: rec([{u0}], k=3)),
         ("dict as a user", "raise", "users", lambda: rec([{u0: 1}], k=3)),
-        ("tuple as a user", "raise", "users", lambda: rec([(u0, u0)], k=3)),
+        ("unhashable tuple as a user", "raise", "users", lambda: rec([(u0, [1])], k=3)),
         ("users as a set", "raise", "users", lambda: rec({u0}, k=3)),
         ("sparse users", "raise", "users", lambda: rec(sp.csr_array(np.ones((1, 2))), k=3)),
         ("k=0", "raise", "k", lambda: rec(u, k=0)),

@@ -75,7 +75,7 @@ def check_users(users, name="users"):
     ValueError
         A scalar, an array that is not 1-D, missing (NaN / None) ids.
     TypeError
-        A sparse matrix, unhashable ids (list, dict, set) or tuple ids.
+        A sparse matrix, unhashable ids (list, dict, set).
     """
     from .._data import as_ids, is_scalar_like
 
