@@ -9,8 +9,9 @@ needs nothing beyond fast settings to be checked.
 
 Reliability checks: :func:`check_bad_input_matrix` runs the cases of
 :func:`_bad_input_cases` (sparse, missing, infinite, unhashable and
-mixed-type ids, tuple ids that must stay queryable, wrong lengths and shapes of ``y`` / ``sample_weight``, bad
-``users``, ``k``, ``candidates``, ``history`` and ``history_y``): each must
+mixed-type ids, tuple ids that must stay queryable, wrong lengths and
+shapes of ``y`` / ``sample_weight``, bad ``users``, ``k``, ``candidates``,
+``history`` and ``history_y``): each must
 raise a ``ValueError`` or ``TypeError`` naming the argument, warn, or give a
 documented result. :func:`check_malformed_tables` fits hypothesis-generated
 tables; :func:`check_interrupted_fit` interrupts fits; :func:`check_not_fitted`
@@ -495,8 +496,8 @@ def check_interrupted_fit(estimator):
         assert not [k for k in vars(fresh) if k.endswith("_") and not k.startswith("__")], (
             f"an unfitted model interrupted {variant} training kept fitted attributes"
         )
-        for call in (lambda: fresh.recommend(users, k=3), lambda: fresh.score_items(users),
-                     lambda: fresh.predict(X.head(3))):
+        for call in (partial(fresh.recommend, users, k=3), partial(fresh.score_items, users),
+                     partial(fresh.predict, X.head(3))):
             try:
                 call()
             except NotFittedError:
