@@ -17,12 +17,12 @@ folds in a user unseen at fit, and plots how EASE's ``reg`` trades accuracy.
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from skrec.datasets import make_interactions
-from skrec.metrics import make_ranking_scorer
-from skrec.model_selection import UserHoldoutSplit
-from skrec.factorization import ALS
 from skrec.autoencoders import EASE
 from skrec.baselines import Popularity
+from skrec.datasets import make_interactions
+from skrec.factorization import ALS
+from skrec.metrics import make_ranking_scorer
+from skrec.model_selection import UserHoldoutSplit
 
 data = make_interactions(n_users=400, n_items=150, n_interactions=12_000, random_state=0)
 X = data.X[["user", "item"]]

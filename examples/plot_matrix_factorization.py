@@ -20,9 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from skrec.baselines import Popularity
 from skrec.datasets import make_interactions
 from skrec.factorization import BPRMF, MF, MixtureOfTastesMF, VariationalMF
-from skrec.baselines import Popularity
 
 data = make_interactions(n_users=300, n_items=80, n_interactions=6000, rating_noise=0.3,
                          random_state=0)

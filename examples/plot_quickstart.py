@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 import skrec
-from skrec.datasets import make_interactions
 from skrec.baselines import Popularity
+from skrec.datasets import make_interactions
 
 data = make_interactions(n_users=200, n_items=40, random_state=0)
 X = data.X

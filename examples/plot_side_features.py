@@ -23,9 +23,9 @@ import pandas as pd
 from sklearn.pipeline import make_pipeline
 
 import skrec
+from skrec.baselines import Popularity
 from skrec.compose import SideFeatureJoiner, SideTable, make_side_feature_transformer
 from skrec.datasets import make_interactions
-from skrec.baselines import Popularity
 
 data = make_interactions(n_users=100, n_items=30, random_state=0)
 X = data.X[["user", "item", "timestamp"]]

@@ -7,6 +7,8 @@ maps ids by itself.
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,20 +78,194 @@ def _sparse_message(name):
     )
 
 
-def check_ids(values, name):
-    """Check a 1-D column of ids: no missing values, all hashable."""
-    values = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
-    if values.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {values.shape}.")
-    missing = pd.isna(values)
-    if np.any(missing):
-        first = int(np.flatnonzero(missing)[0])
+#: pandas' inferred types of object arrays that hold only hashable scalars.
+_PURE_IDS = frozenset({"string", "bytes", "integer", "floating", "mixed-integer-float",
+                       "boolean", "decimal", "empty"})
+
+
+def _id_kind(value):
+    """Coarse type of one id: ids of different kinds never match each other."""
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (numbers.Number, np.number)):
+        return "int" if isinstance(value, (numbers.Integral, np.integer)) else "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, bytes):
+        return "bytes"
+    return type(value).__name__
+
+
+# pandas' inferred type of a homogeneous array -> the kind of its ids.
+_INFERRED_KIND = {
+    "integer": "int", "floating": "float", "mixed-integer-float": "float", "decimal": "float",
+    "string": "str", "bytes": "bytes", "boolean": "bool",
+}
+# Kinds whose values compare equal across kinds (1 == 1.0 == True in an Index).
+_NUMERIC_KINDS = frozenset({"int", "float"})
+
+
+def id_kinds(values):
+    """The set of id kinds (``"int"``, ``"float"``, ``"str"``, ...) in an id array or Index."""
+    values = values.to_numpy() if isinstance(values, (pd.Index, pd.Series)) else values
+    if len(values) == 0:
+        return frozenset()
+    if values.dtype.kind in "iu":
+        return frozenset({"int"})
+    if values.dtype.kind == "f":
+        return frozenset({"float"})
+    if values.dtype.kind == "b":
+        return frozenset({"bool"})
+    if values.dtype.kind == "U":
+        return frozenset({"str"})
+    if values.dtype.kind == "S":
+        return frozenset({"bytes"})
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in _INFERRED_KIND:
+        return frozenset({_INFERRED_KIND[inferred]})
+    return frozenset(_id_kind(v) for v in values)
+
+
+def _converted(value, kinds):
+    """``value`` written as each fitted kind it can be read as (``"1"`` -> ``1``, ``1.0``)."""
+    out = []
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    for kind in kinds:
+        try:
+            if kind == "str":
+                out.append(str(text))
+            elif kind == "bytes":
+                out.append(str(text).encode())
+            elif kind == "int":
+                f = float(text)
+                if float(f).is_integer():
+                    out.append(int(f))
+            elif kind == "float":
+                out.append(float(text))
+        except (TypeError, ValueError, OverflowError):
+            pass
+    return out
+
+
+def warn_id_kinds(values, index, fitted_kinds, name, what):
+    """Warn when a query id matches a fitted id only once converted to the fitted type.
+
+    ``recommend(["1"])`` on a model fit on int user ids would otherwise serve
+    user ``1`` the popularity fallback without a word (ids of different
+    types never match: ``1 != "1"``). A new id of another type (``"new"`` next
+    to int ids, folded in from history) is not warned about.
+    """
+    if not len(values) or not fitted_kinds:
+        return
+    kinds = id_kinds(values)
+    new = kinds - fitted_kinds
+    if fitted_kinds & _NUMERIC_KINDS:
+        new -= _NUMERIC_KINDS
+    if not new:
+        return
+    odd = [v for v in pd.unique(np.asarray(values, dtype=object)) if _id_kind(v) in new]
+    for v in odd:
+        alt = _converted(v, fitted_kinds)
+        if alt and (encode(np.array(alt, dtype=object), index) >= 0).any():
+            warnings.warn(
+                f"{name} holds {what} ids of type {_id_kind(v)} (e.g. {v!r}), but the model "
+                f"was fit on {what} ids of type {'/'.join(sorted(fitted_kinds))}, and "
+                f"{alt[0]!r} is one of them: ids of different types never match (1 != '1'), "
+                "so these are treated as unseen at fit. Convert them to the fitted type.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+
+
+def is_scalar_like(value):
+    """Whether ``value`` is one value rather than an array-like (no conversion attempted)."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0
+    return isinstance(value, (str, bytes)) or not (
+        hasattr(value, "__iter__") or hasattr(value, "__len__") or hasattr(value, "__array__")
+    )
+
+
+def as_ids(values, name, *, check_missing=True):
+    """The one validation path for a 1-D array of ids.
+
+    Lists and other sequences are read element by element, so that mixed
+    types are kept as they are (``["a", 2]`` stays a str and an int, where
+    ``np.asarray`` would make ``"2"``); homogeneous numbers stay a numeric
+    array. Tuples are ids like any hashable value: a list of tuples is a
+    1-D array of tuple ids (``np.asarray`` would make it 2-D, so that a
+    tuple id could be fitted but never queried). Missing ids (NaN or None)
+    and unhashable ids (list, dict, set) are refused, naming ``name``; a
+    nested list is a ``ValueError`` (not 1-D).
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Ids: a list, tuple, ndarray, pandas Series or Index.
+    name : str
+        Argument name used in the messages.
+    check_missing : bool, default=True
+        Whether NaN / None ids are refused.
+
+    Returns
+    -------
+    ids : ndarray of shape (n,)
+        A numeric or string ndarray for homogeneous input, else an object
+        array holding the original values.
+
+    Raises
+    ------
+    ValueError
+        ``values`` is a scalar or not 1-D, or holds missing or infinite ids.
+    TypeError
+        A sparse matrix or unhashable ids.
+    """
+    if sp.issparse(values):
+        raise TypeError(f"{name} must be a 1-D array-like of ids, got a sparse matrix.")
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.to_numpy()
+    if isinstance(values, (dict, set, frozenset)) or is_scalar_like(values):
         raise ValueError(
-            f"{name} contains {int(missing.sum())} missing id(s) (NaN or None), first at row "
-            f"{first}. Drop or fill those rows before fitting."
+            f"{name} must be a 1-D array-like of ids, got the {type(values).__name__} "
+            f"{values!r}; pass [{values!r}] for one id."
         )
-    if values.dtype == object:
-        for v in values:
+    if not isinstance(values, (np.ndarray, list, tuple)) and hasattr(values, "__array__"):
+        values = np.asarray(values)  # a tensor, a pandas array: elements would not be ids
+    if isinstance(values, np.ndarray):
+        arr = values
+    else:
+        seq = list(values)
+        # element by element: no coercion ("2" of 2), no broadcasting of nested lists
+        arr = np.fromiter(seq, dtype=object, count=len(seq))
+        inferred = pd.api.types.infer_dtype(arr, skipna=False) if len(arr) else "empty"
+        if inferred not in _PURE_IDS:
+            for i, v in enumerate(seq):
+                if isinstance(v, (list, np.ndarray, pd.Series)):
+                    raise ValueError(
+                        f"{name} must be 1-D, got a nested sequence (element {i} is a "
+                        f"{type(v).__name__}: {v!r}); each id must be a scalar (int, str, ...)."
+                    )
+        if inferred in ("integer", "floating", "boolean"):  # ints next to floats stay as given
+            native = np.asarray(seq)
+            if native.dtype.kind in "biuf" and native.ndim == 1:
+                arr = native
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}.")
+    if arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}.")
+    n_inf = 0
+    pure = arr.dtype == object and len(arr) and (
+        pd.api.types.infer_dtype(arr, skipna=True) in _PURE_IDS)
+    if pure:  # only hashable scalars (and maybe NaN / None): no loop needed
+        if pd.api.types.infer_dtype(arr, skipna=True) in ("floating", "mixed-integer-float"):
+            finite = ~pd.isna(arr)
+            n_inf = int(np.isinf(arr[finite].astype(np.float64)).sum())
+    elif arr.dtype == object:
+        for v in arr:
+            if isinstance(v, (float, np.floating)) and np.isinf(v):
+                n_inf += 1
+                continue
             try:
                 hash(v)
             except TypeError:
@@ -97,7 +273,24 @@ def check_ids(values, name):
                     f"{name} must hold hashable ids (int, str, ...); found an unhashable "
                     f"{type(v).__name__}: {v!r}."
                 ) from None
-    return values
+    if check_missing:
+        missing = pd.isna(arr)
+        if np.any(missing):
+            first = int(np.flatnonzero(missing)[0])
+            raise ValueError(
+                f"{name} contains {int(missing.sum())} missing id(s) (NaN or None), first at "
+                f"position {first}. Drop or fill those rows first."
+            )
+    if arr.dtype.kind == "f":
+        n_inf = int(np.isinf(arr).sum())
+    if n_inf:
+        raise ValueError(f"Input {name} contains infinity ({n_inf} id(s)); ids must be finite.")
+    return arr
+
+
+def check_ids(values, name):
+    """Check a 1-D column of ids: no missing values, all hashable (see :func:`as_ids`)."""
+    return as_ids(values, name)
 
 
 def _empty_message(name, shape):
@@ -108,11 +301,8 @@ def _empty_message(name, shape):
 
 
 def _check_finite_ids(values, name):
-    """:func:`check_ids`, plus infinite float ids refused."""
-    values = check_ids(values, name)
-    if values.dtype.kind == "f":
-        assert_all_finite(values, input_name=name)
-    return values
+    """:func:`as_ids`: missing, infinite, unhashable and container ids refused."""
+    return as_ids(values, name)
 
 
 def _check_side_features(features, name, *, by_name):
@@ -154,6 +344,59 @@ def check_n_features(estimator, X, *, reset):
         validate_data(estimator, X, reset=reset, skip_check_array=True)
 
 
+class _PositionalColumns:
+    """Columns of a table read by position (a DataFrame without column names)."""
+
+    def __init__(self, columns, shape):
+        self.columns = columns
+        self.shape = shape
+
+    def __len__(self):
+        return self.shape[0]
+
+
+def _read_rows(X, name):
+    """Columns of a list-like table, read row by row into object columns.
+
+    ``np.asarray`` would coerce a list of rows with mixed types to one dtype
+    (``[[1, "x"]]`` becomes strings); each column is instead kept as given
+    and turned into a native array only when it is homogeneous.
+    """
+    rows = list(X)
+    if not rows:
+        return [], (0,)
+    if any(is_scalar_like(r) for r in rows):
+        return [], (len(rows),)
+    try:
+        rows = [list(r) for r in rows]
+    except TypeError:
+        return [], (len(rows),)
+    widths = {len(r) for r in rows}
+    if len(widths) != 1:
+        raise ValueError(
+            f"{name} has rows of different lengths {sorted(widths)[:5]}; every row of an "
+            "interaction table has the same columns (user, item, then side features)."
+        )
+    width = widths.pop()
+    columns = []
+    for j in range(width):
+        col = np.empty(len(rows), dtype=object)
+        for i, r in enumerate(rows):
+            col[i] = r[j]
+        inferred = pd.api.types.infer_dtype(col, skipna=False)
+        numeric = ("integer", "floating", "boolean")
+        if j >= 2:  # a side feature: ints next to floats are numbers; an id keeps its type
+            numeric += ("mixed-integer-float",)
+        if inferred in numeric:
+            native = np.asarray(col.tolist())
+            if native.dtype.kind in "biuf" and native.ndim == 1:
+                col = native
+        elif inferred == "complex":
+            raise ValueError(f"Complex data not supported: {name} has complex values.")
+        columns.append(col)
+    return columns, (len(rows), width)
+
+
 def check_interactions(
     X, *, name="X", require_time=False, require_session=False, allow_empty=False
 ):
@@ -192,13 +435,22 @@ def check_interactions(
         first (e.g. after :class:`~skrec.compose.SideFeatureJoiner`, which
         gives unknown ids NaN features).
     TypeError
-        A sparse matrix (convert it with :func:`skrec.utils.from_csr`), or
-        unhashable ids.
+        A sparse matrix (convert it with :func:`skrec.utils.from_csr`),
+        or unhashable ids (see :func:`as_ids`).
+
+    Notes
+    -----
+    A list of rows is read row by row into one column per position, so ids
+    keep their type (``np.asarray`` would turn ``[[1, "x"]]`` into strings);
+    a DataFrame without column names is read column by column for the same
+    reason.
     """
     if sp.issparse(X):
         raise TypeError(_sparse_message(name))
     if isinstance(X, pd.DataFrame) and not any(isinstance(c, str) for c in X.columns):
-        X = X.to_numpy()  # unnamed columns (e.g. pd.DataFrame(array)): read by position
+        # unnamed columns (e.g. pd.DataFrame(array)): read by position, column by column
+        # so that each column keeps its dtype (int ids stay ints next to float features)
+        X = _PositionalColumns([X.iloc[:, j].to_numpy() for j in range(X.shape[1])], X.shape)
     if isinstance(X, pd.DataFrame):
         missing = [c for c in (USER, ITEM) if c not in X.columns]
         if missing:
@@ -221,34 +473,47 @@ def check_interactions(
                 f"{name} must be a DataFrame or a 2-D array of interactions, got "
                 f"{type(X).__name__}."
             )
-        arr = np.asarray(X) if not isinstance(X, np.ndarray) else X
-        if arr.ndim != 2:
+        if isinstance(X, _PositionalColumns):
+            columns, shape, dtype = X.columns, X.shape, None
+        elif isinstance(X, np.ndarray) or (
+            hasattr(X, "__array__") and not isinstance(X, (list, tuple))
+        ):
+            X = np.asarray(X)
+            columns, shape, dtype = None, X.shape, X.dtype
+        else:
+            columns, shape = _read_rows(X, name)
+            dtype = None
+        if len(shape) != 2:
             raise ValueError(
                 f"{name} must be 2-D (one row per interaction, user in column 0 and item in "
-                f"column 1), got shape {arr.shape}. Reshape your data, e.g. "
+                f"column 1), got shape {shape}. Reshape your data, e.g. "
                 "np.column_stack([users, items])."
             )
-        if arr.dtype.kind == "c":
+        if dtype is not None and dtype.kind == "c":
             raise ValueError(
-                f"Complex data not supported: {name} has dtype {arr.dtype}; ids and side "
+                f"Complex data not supported: {name} has dtype {dtype}; ids and side "
                 "features must be real numbers or other hashable values."
             )
-        if arr.shape[0] == 0 and not allow_empty:
-            raise ValueError(_empty_message(name, arr.shape))
-        if arr.shape[1] < 2:
+        if shape[0] == 0 and not allow_empty:
+            raise ValueError(_empty_message(name, shape))
+        if shape[1] < 2:
             raise ValueError(
-                f"{name} has {arr.shape[1]} feature(s) (shape={arr.shape}) while a minimum of "
+                f"{name} has {shape[1]} feature(s) (shape={shape}) while a minimum of "
                 "2 is required: an interaction table has the user in column 0 and the item "
                 "in column 1."
             )
-        if arr.dtype.kind == "f":
-            assert_all_finite(arr, input_name=name)
-        user = _check_finite_ids(arr[:, 0], f"{name}[:, 0] (user)")
-        item = _check_finite_ids(arr[:, 1], f"{name}[:, 1] (item)")
+        if columns is None:  # an ndarray: one dtype for every column
+            if dtype.kind == "f":
+                assert_all_finite(X, input_name=name)
+            columns = [X[:, j] for j in range(shape[1])]
+        user = _check_finite_ids(columns[0], f"{name}[:, 0] (user)")
+        item = _check_finite_ids(columns[1], f"{name}[:, 1] (item)")
         timestamp = session = None
         features = None
-        if arr.shape[1] > 2:
-            features = pd.DataFrame(arr[:, 2:], columns=[f"x{j}" for j in range(2, arr.shape[1])])
+        if shape[1] > 2:
+            features = pd.DataFrame(
+                {f"x{j}": columns[j] for j in range(2, shape[1])}, index=range(shape[0])
+            )
     if require_time and timestamp is None:
         raise ValueError(
             f"{name} needs a {TIME!r} column for this estimator; pass a DataFrame with "
@@ -280,18 +545,33 @@ def check_target(y, n_rows, *, required=False, name="y"):
         return None
     if sp.issparse(y):
         raise TypeError(f"{name} must be a dense 1-D array, got a sparse matrix.")
-    y_arr = np.asarray(y)
+    if isinstance(y, (str, bytes)):
+        raise TypeError(f"{name} must be a 1-D array-like of numbers, got the string {y!r}.")
+    try:
+        y_arr = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} could not be read as a 1-D array of numbers: {exc}") from None
     if y_arr.ndim != 1:
         raise ValueError(
             f"{name} must be 1-D with one value per interaction, got shape {y_arr.shape}."
         )
-    y_arr = check_array(
-        y_arr, ensure_2d=False, dtype=np.float64, ensure_all_finite=True, input_name=name
-    )
-    if len(y_arr) != n_rows:
+    if len(y_arr) != n_rows:  # before the dtype check: y=[] for one row names y
         raise ValueError(
             f"{name} has {len(y_arr)} values for {n_rows} interactions; pass one per row."
         )
+    try:
+        y_arr = check_array(
+            y_arr, ensure_2d=False, dtype=np.float64, ensure_all_finite=True, input_name=name,
+            ensure_min_samples=0,
+        )
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        if f"Input {name} " not in msg:  # "could not convert string to float" names nothing
+            raise type(exc)(
+                f"{name} must hold one number per interaction (a rating, a confidence or a "
+                f"0/1 label): {msg}"
+            ) from None
+        raise
     return y_arr
 
 

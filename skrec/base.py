@@ -31,13 +31,16 @@ from sklearn.utils.validation import check_is_fitted
 from ._data import (
     Interactions,
     aggregate_duplicates,
+    as_ids,
     check_feedback_values,
     check_interactions,
     check_n_features,
     check_target,
     encode,
     encode_fit,
+    id_kinds,
     to_csr,
+    warn_id_kinds,
 )
 from ._similar import SimilarityMixin
 from .utils._compat import _check_sample_weight, _fit_context
@@ -367,7 +370,12 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             One row per interaction: columns ``user`` and ``item`` (by name in
             a DataFrame, columns 0 and 1 of an array), optional ``timestamp``
             and ``session``, then side features. A user x item sparse matrix
-            is refused: convert it with :func:`skrec.utils.from_csr`.
+            is refused: convert it with :func:`skrec.utils.from_csr`. Ids are
+            hashable scalars kept with their type (a list of rows is read
+            row by row, so ``[[1, "x"], ["u", 5]]`` keeps its ints and
+            strings). Tuple ids work like any other, in ``X`` and in every
+            query (``users=[(1, 2)]`` is one tuple user; per-user 2-D
+            ``candidates`` are given as lists or arrays, never tuples).
         y : array-like of shape (n_interactions,), default=None
             Rating per interaction (explicit models, required), 0/1 label
             (binary models, required) or non-negative confidence (implicit
@@ -381,13 +389,28 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             The fitted recommender.
         """
         before = dict(self.__dict__)
+        in_place = self._fit_snapshot()
         try:
             self._fit_template(X, y, sample_weight)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
+            self._fit_restore(in_place)
             raise
         return self
+
+    def _fit_snapshot(self):
+        """State that a fit may change in place (not by reassigning attributes).
+
+        ``fit`` restores ``__dict__`` after a failure, which undoes every
+        attribute assignment; a model that updates a fitted object in place
+        (a warm-started torch module) returns a copy of that state here and
+        puts it back in :meth:`_fit_restore`. Default: nothing.
+        """
+        return None
+
+    def _fit_restore(self, snapshot):
+        """Put back what :meth:`_fit_snapshot` returned, after ``__dict__`` is restored."""
 
     def _fit_template(self, X, y, sample_weight):
         tags = self.__skrec_tags__()
@@ -440,6 +463,7 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             "item_ids_": item_index.to_numpy(),
             "_user_index": user_index,
             "_item_index": item_index,
+            "_id_kinds": (id_kinds(user_index), id_kinds(item_index)),
             "n_users_": shape[0],
             "n_items_": shape[1],
             "seen_": matrix,
@@ -532,6 +556,8 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         tags = self.__skrec_tags__()
         check_n_features(self, X, reset=False)
         table = check_interactions(X, require_time=tags.requires_timestamp)
+        warn_id_kinds(table.user, self._user_index, self._fitted_id_kinds(0), "X", "user")
+        warn_id_kinds(table.item, self._item_index, self._fitted_id_kinds(1), "X", "item")
         u = encode(table.user, self._user_index)
         i = encode(table.item, self._item_index)
         known = (u >= 0) & (i >= 0)
@@ -567,7 +593,9 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         codes : ndarray of int64 of shape (n,)
         """
         check_is_fitted(self)
-        return encode(_as_id_array(users), self._user_index)
+        users = as_ids(users, "users", check_missing=False)
+        warn_id_kinds(users, self._user_index, self._fitted_id_kinds(0), "users", "user")
+        return encode(users, self._user_index)
 
     def encode_items(self, items):
         """Internal codes of item ids: positions in ``item_ids_``, -1 if unseen at fit.
@@ -581,7 +609,17 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         codes : ndarray of int64 of shape (n,)
         """
         check_is_fitted(self)
-        return encode(_as_id_array(items), self._item_index)
+        items = as_ids(items, "items", check_missing=False)
+        warn_id_kinds(items, self._item_index, self._fitted_id_kinds(1), "items", "item")
+        return encode(items, self._item_index)
+
+    def _fitted_id_kinds(self, axis):
+        """Kinds of the fitted user (``axis=0``) or item (1) ids, e.g. ``{"int"}``."""
+        kinds = getattr(self, "_id_kinds", None)
+        if kinds is None:  # a model fitted before the kinds were recorded
+            kinds = (id_kinds(self._user_index), id_kinds(self._item_index))
+            self._id_kinds = kinds
+        return kinds[axis]
 
     def _training_context(self, codes):
         """The context of known users (internal codes) without extra history."""
@@ -619,6 +657,7 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         """
         check_is_fitted(self)
         users = check_users(users)
+        warn_id_kinds(users, self._user_index, self._fitted_id_kinds(0), "users", "user")
         tags = self.__skrec_tags__()
         codes = encode(users, self._user_index)
         known = codes >= 0
@@ -650,9 +689,11 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
                 "Treating every history row as a positive would be a silent guess."
             )
         check_feedback_values(hy, tags.feedback, "history_y")
+        warn_id_kinds(table.item, self._item_index, self._fitted_id_kinds(1), "history", "item")
         item = encode(table.item, self._item_index)
         obj_users = np.asarray(users, dtype=object)
         uniq = pd.Index(pd.unique(obj_users))
+        warn_id_kinds(table.user, uniq, id_kinds(obj_users), "history", "user")
         pos = encode(table.user, uniq)
         keep = (item >= 0) & (pos >= 0)  # unknown items and other users' rows are ignored
         values = np.ones(int(keep.sum())) if hy is None else hy[keep]
@@ -682,34 +723,71 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
 
     # ---------------------------------------------------------- ranking
     def _candidate_codes(self, candidates, n_users):
-        """Internal codes of ``candidates``: (1-D codes or None, 2-D codes or None)."""
+        """Internal codes of ``candidates``: (1-D codes or None, 2-D codes or None).
+
+        Candidates are read like every id array (:func:`skrec._data.as_ids`);
+        an id unseen at fit and an id repeated (in a row of 2-D candidates)
+        raise a ``ValueError`` naming ``candidates``.
+        """
         if candidates is None:
             return None, None
-        arr = np.asarray(candidates, dtype=object) if not isinstance(
-            candidates, np.ndarray
-        ) else candidates
-        if arr.ndim not in (1, 2):
-            raise ValueError(
-                f"candidates must be 1-D (shared by all users) or 2-D (one row per user), got "
-                f"shape {arr.shape}."
+        if sp.issparse(candidates):
+            raise TypeError("candidates must be a dense array-like of item ids, got a sparse "
+                            "matrix.")
+        if isinstance(candidates, (set, frozenset, dict)):
+            raise TypeError(
+                f"candidates must be an ordered array-like of item ids, got a "
+                f"{type(candidates).__name__}."
             )
-        if arr.ndim == 2 and arr.shape[0] != n_users:
+        if isinstance(candidates, (pd.Series, pd.Index, pd.DataFrame)):
+            candidates = candidates.to_numpy()
+        two_d = (np.ndim(candidates) == 2 if isinstance(candidates, np.ndarray)
+                 else _is_list_of_rows(candidates))
+        if two_d:
+            rows = [as_ids(row, "candidates") for row in candidates]
+            widths = {len(r) for r in rows}
+            if len(widths) > 1:
+                raise ValueError(
+                    f"2-D candidates need rows of one length; got lengths {sorted(widths)[:5]}."
+                )
+            if len({r.dtype for r in rows}) > 1:  # never let concatenation coerce ids
+                rows = [r.astype(object) for r in rows]
+            flat = np.concatenate(rows) if rows else np.empty(0, dtype=object)
+            shape = (len(rows), widths.pop() if widths else 0)
+        else:
+            flat = as_ids(candidates, "candidates")
+            shape = (len(flat),)
+        if len(shape) == 2 and shape[0] != n_users:
             raise ValueError(
-                f"2-D candidates need one row per user: got {arr.shape[0]} rows for "
+                f"2-D candidates need one row per user: got {shape[0]} rows for "
                 f"{n_users} users."
             )
-        if arr.size == 0:
+        if len(flat) == 0:
             raise ValueError("candidates is empty; pass at least one item id.")
-        codes = encode(arr.ravel(), self._item_index)
+        warn_id_kinds(flat, self._item_index, self._fitted_id_kinds(1), "candidates", "item")
+        codes = encode(flat, self._item_index)
         if (codes < 0).any():
-            unknown = arr.ravel()[codes < 0]
+            unknown = flat[codes < 0]
             raise ValueError(
                 f"candidates holds {len(unknown)} item id(s) unseen at fit, e.g. "
                 f"{list(unknown[:5])}; only items in item_ids_ can be ranked."
             )
-        if arr.ndim == 1:
+        grid = codes.reshape(shape if len(shape) == 2 else (1, -1))
+        srt = np.sort(grid, axis=1)
+        rep = srt[:, 1:] == srt[:, :-1]
+        if rep.any():
+            row = int(np.flatnonzero(rep.any(axis=1))[0])
+            dup = self.item_ids_[srt[row, 1:][rep[row]][0]]
+            dup = dup.item() if isinstance(dup, np.generic) else dup
+            where = f" (row {row})" if len(shape) == 2 else ""
+            raise ValueError(
+                f"candidates holds repeated item ids{where}, e.g. {dup!r}: each candidate must "
+                "appear once per list, or a ranking would repeat it (and a seen item repeated "
+                "would be masked only once). Deduplicate first, e.g. pd.unique(candidates)."
+            )
+        if len(shape) == 1:
             return codes, None
-        return None, codes.reshape(arr.shape)
+        return None, grid
 
     def _fallback_mask(self, context, on_unknown):
         if on_unknown not in _ON_UNKNOWN:
@@ -750,8 +828,7 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         return scores
 
     def _iter_batches(self, users, history, history_y, candidates, on_unknown, batch_size):
-        check_is_fitted(self)
-        users = check_users(users)
+        # users were checked by the caller; user_context checks them again (it is public)
         context = self.user_context(users, history=history, history_y=history_y)
         item_idx, items_2d = self._candidate_codes(candidates, len(users))
         fallback = self._fallback_mask(context, on_unknown)
@@ -764,10 +841,10 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             sub2d = None if items_2d is None else items_2d[sl]
             ctx = context[sl]
             scores = self._batch_scores(ctx, item_idx, sub2d, fallback[sl])
-            yield sl, scores, ctx.matrix, item_idx, sub2d
+            yield sl, scores, ctx.matrix, item_idx, sub2d, fallback[sl]
 
     def score_items(self, users, candidates=None, *, history=None, history_y=None,
-                    on_unknown="fallback", batch_size=None):
+                    on_unknown="fallback", batch_size=None, return_fallback=False):
         """Scores of every candidate item for each user.
 
         Parameters
@@ -777,35 +854,62 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         candidates : array-like of shape (n_candidates,) or (n_users, n_candidates), \
                 default=None
             Item ids to score; None scores the whole catalog (``item_ids_``).
+            Each id at most once (per row): an id unseen at fit or repeated
+            raises a ``ValueError``.
         history : DataFrame or array-like, default=None
             Extra interactions (an interaction table) of these users, used
             as context; items unseen at fit are ignored.
         history_y : array-like of shape (n_history,), default=None
             Targets of ``history``.
         on_unknown : {"fallback", "error"}, default="fallback"
-            Unknown users without usable history get popularity scores or raise.
+            Unknown users without usable history get popularity scores
+            (``item_popularity_``, not on the model's scale; see
+            :meth:`recommend`) or raise.
         batch_size : int, default=None
             Users scored at once (default: bounded to about 4M scores).
+        return_fallback : bool, default=False
+            Whether to also return which rows hold popularity scores.
 
         Returns
         -------
         scores : ndarray of float64, shape (n_users, n_candidates)
+        fallback : ndarray of bool, shape (n_users,)
+            Only with ``return_fallback=True``: True for the rows scored by
+            popularity.
         """
+        check_is_fitted(self)
         users = check_users(users)
         if len(users) == 0:
             n_c = self.n_items_ if candidates is None else np.shape(candidates)[-1]
-            return np.empty((0, n_c))
-        parts = [
-            s.double().cpu().numpy()
-            for _, s, *_ in self._iter_batches(
-                users, history, history_y, candidates, on_unknown, batch_size
-            )
-        ]
-        return np.concatenate(parts, axis=0)
+            out = np.empty((0, n_c))
+            return (out, np.zeros(0, dtype=bool)) if return_fallback else out
+        parts, flags = [], []
+        for _, s, _m, _i, _c, fb in self._iter_batches(
+            users, history, history_y, candidates, on_unknown, batch_size
+        ):
+            parts.append(s.double().cpu().numpy())
+            flags.append(fb)
+        scores = np.concatenate(parts, axis=0)
+        if return_fallback:
+            return scores, np.concatenate(flags)
+        return scores
 
     def recommend(self, users, k=10, *, history=None, history_y=None, exclude_seen=True,
-                  candidates=None, on_unknown="fallback", batch_size=None):
+                  candidates=None, on_unknown="fallback", batch_size=None,
+                  return_fallback=False):
         """Top-``k`` items for each user.
+
+        Ids keep their type: ``users`` and ``candidates`` are matched to the
+        fitted ids as given (``1`` and ``"1"`` are different ids; a query id
+        that matches a fitted id only once converted to the fitted type
+        raises a ``UserWarning``).
+
+        **Fallback rows.** A user unseen at fit and without usable history
+        (``on_unknown="fallback"``) gets the popularity ranking: items in
+        order of ``item_popularity_``, with those popularity counts as
+        scores. They are not on the model's scale, so compare scores within
+        a row, or across rows that did not fall back;
+        ``return_fallback=True`` says which rows fell back.
 
         Parameters
         ----------
@@ -824,11 +928,16 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             Whether items in H(u) are excluded (their slots get ``-inf``).
         candidates : array-like of shape (n_candidates,) or (n_users, n_candidates), \
                 default=None
-            Restrict the ranking to these items.
+            Restrict the ranking to these items. Each id at most once (per
+            row): a repeated id raises a ``ValueError`` (it would otherwise
+            be ranked twice, and a seen item masked only once), as does an
+            id unseen at fit.
         on_unknown : {"fallback", "error"}, default="fallback"
             What to do with an unknown user without usable history.
         batch_size : int, default=None
             Users scored at once (results do not depend on it).
+        return_fallback : bool, default=False
+            Whether to also return which rows are popularity fallbacks.
 
         Returns
         -------
@@ -837,19 +946,24 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         scores : ndarray of float64, same shape
             Their scores; ``-inf`` marks a slot with nothing left to
             recommend (all remaining candidates excluded), whose item id is
-            then meaningless.
+            then meaningless. Fallback rows hold popularity counts.
+        fallback : ndarray of bool, shape (n_users,)
+            Only with ``return_fallback=True``: True for the users ranked by
+            popularity (unknown, without usable history).
         """
+        check_is_fitted(self)
         k = check_k(k)
         users = check_users(users)
         if len(users) == 0:
-            check_is_fitted(self)
             n_c = self.n_items_ if candidates is None else np.shape(candidates)[-1]
             kk = min(k, n_c)
-            return np.empty((0, kk), dtype=self.item_ids_.dtype), np.empty((0, kk))
-        items_out, scores_out = [], []
-        for _sl, scores, ctx, item_idx, items_2d in self._iter_batches(
+            out = np.empty((0, kk), dtype=self.item_ids_.dtype), np.empty((0, kk))
+            return (*out, np.zeros(0, dtype=bool)) if return_fallback else out
+        items_out, scores_out, flags = [], [], []
+        for _sl, scores, ctx, item_idx, items_2d, fb in self._iter_batches(
             users, history, history_y, candidates, on_unknown, batch_size
         ):
+            flags.append(fb)
             if exclude_seen and ctx.nnz:
                 rows, cols = _seen_positions(ctx, item_idx, items_2d, self.n_items_)
                 scores = mask_entries(scores.clone(), rows, cols)
@@ -862,12 +976,21 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
                 codes = idx
             items_out.append(self.item_ids_[codes])
             scores_out.append(vals)
-        return np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
+        items, scores = np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
+        if return_fallback:
+            return items, scores, np.concatenate(flags)
+        return items, scores
 
 
-def _as_id_array(values):
-    arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
-    return arr.ravel()
+def _is_list_of_rows(values):
+    """Whether a (non-ndarray) array-like is a list of rows (2-D candidates)."""
+    if isinstance(values, (str, bytes)):
+        return False
+    try:
+        first = next(iter(values), None)
+    except TypeError:
+        return False
+    return isinstance(first, (list, np.ndarray, pd.Series))
 
 
 def _csr_rows(matrix, codes):

@@ -229,6 +229,17 @@ class TorchRecommender(TorchStateMixin, BaseRecommender):
     def _after_fit(self, data):
         """Called once after training (e.g. to expose factors as arrays)."""
 
+    def _fit_snapshot(self):
+        # A warm start trains module_ in place: keep a copy for an interrupted fit.
+        if getattr(self, "warm_start", False) and hasattr(self, "module_"):
+            return {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
+        return None
+
+    def _fit_restore(self, snapshot):
+        if snapshot is not None and hasattr(self, "module_"):
+            self.module_.load_state_dict(snapshot)
+            self.module_.to(self.device_)
+
     # ------------------------------------------------------------ loop
     def _seed_and_device(self):
         self.device_ = resolve_device(self.device)

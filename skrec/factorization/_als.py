@@ -438,12 +438,7 @@ class ALS(TorchStateMixin, BaseRecommender):
         device = resolve_device(self.device)
         dtype = _torch_dtype(self.dtype)
         R = data.matrix
-        if self.feedback == "implicit" and R.nnz and R.data.min() < 0:
-            raise ValueError(
-                "ALS with feedback='implicit' needs non-negative confidences: y (times "
-                f"sample_weight) has negative values (min {R.data.min():g}). Pass counts or "
-                "confidences >= 0, or use feedback='explicit' for ratings."
-            )
+        # y, sample_weight and history_y are checked non-negative by the base class.
         sw = None
         if self.feedback == "explicit" and data.sample_weight is not None:
             sw = _aligned(R, data.user, data.item, data.sample_weight)
@@ -569,11 +564,6 @@ class ALS(TorchStateMixin, BaseRecommender):
         X, Y = self._factors()
         history = sp.csr_array(history)
         history.sort_indices()
-        if self.feedback == "implicit" and history.nnz and history.data.min() < 0:
-            raise ValueError(
-                "ALS with feedback='implicit' folds users in from non-negative confidences; "
-                f"history_y has negative values (min {history.data.min():g})."
-            )
         np_dtype = np.float32 if Y.dtype == torch.float32 else np.float64
         w, b = _weights(history.data, self.feedback, self.alpha, dtype=np_dtype)
         eye = torch.eye(Y.shape[1], dtype=Y.dtype, device=Y.device) * self.reg

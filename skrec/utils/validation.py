@@ -65,15 +65,30 @@ def check_k(k, name="k"):
 
 
 def check_users(users, name="users"):
-    """Check a 1-D array-like of user ids and return it as an ndarray."""
+    """Check a 1-D array-like of user ids and return it as an ndarray.
+
+    Ids keep their type: a list such as ``["a", 2]`` stays a str and an int
+    (see :func:`skrec._data.as_ids`, the one validation path for id arrays).
+
+    Raises
+    ------
+    ValueError
+        A scalar, an array that is not 1-D, missing (NaN / None) ids.
+    TypeError
+        A sparse matrix, unhashable ids (list, dict, set).
+    """
+    from .._data import as_ids, is_scalar_like
+
     if sp.issparse(users):
         raise TypeError(f"{name} must be a 1-D array-like of ids, got a sparse matrix.")
-    if isinstance(users, (str, bytes)) or np.ndim(users) == 0:
+    if is_scalar_like(users):
         raise ValueError(
             f"{name} must be a 1-D array-like of user ids, got the scalar {users!r}; "
             f"pass [{users!r}] for one user."
         )
-    arr = np.asarray(users) if not hasattr(users, "to_numpy") else users.to_numpy()
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}.")
-    return arr
+    if isinstance(users, (set, frozenset, dict)):
+        raise TypeError(
+            f"{name} must be an ordered 1-D array-like of user ids (list, ndarray, Series), "
+            f"got a {type(users).__name__}, whose order is arbitrary."
+        )
+    return as_ids(users, name)
