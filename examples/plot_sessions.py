@@ -59,7 +59,7 @@ models = {
 scorer = make_next_item_scorer(["recall@5", "mrr@5"])
 results = pd.DataFrame({name: scorer(model.fit(train), test)
                         for name, model in models.items()}).T
-results
+results  # noqa: B018 (sphinx-gallery shows the table)
 
 # %%
 # A new session, scored from its prefix
