@@ -287,9 +287,9 @@ class ALS(TorchStateMixin, BaseRecommender):
     ----------
     n_factors : int, default=64
         Dimension of the user and item factors.
-    reg : float, default=0.01
+    reg : float, default=50.0
         L2 penalty added to every per-user and per-item system (``reg * I``).
-    alpha : float, default=1.0
+    alpha : float, default=6.0
         Confidence scale of implicit feedback: ``c = 1 + alpha * r``. Ignored
         when ``feedback="explicit"``.
     feedback : {"implicit", "explicit"}, default="implicit"
@@ -343,6 +343,13 @@ class ALS(TorchStateMixin, BaseRecommender):
 
     Notes
     -----
+    The defaults (64 factors, ``reg=50``, ``alpha=6``, 15 CG iterations)
+    were chosen on real data (``benchmarks/bench_als_defaults.py``): NDCG@10
+    .444 on MovieLens 100K (per-user 80/20; the tuned optimum of
+    ``bench_ranking_ml100k.py`` is the same setting) and Recall@20 .2734 on
+    the ML-1M LCF split (EASE .2759). ``implicit``'s defaults (``reg=0.01``,
+    ``alpha=1``) score .361 and .264 there.
+
     A user's (or an item's) system with implicit feedback is
     ``(Y^T Y + Y^T (C_u - I) Y + reg I) x_u = Y^T C_u p_u``; the CG product for
     all users at once is ``X (Y^T Y + reg I) + ((C - 1) o (X Y^T)|_R) Y``, an
@@ -400,8 +407,8 @@ class ALS(TorchStateMixin, BaseRecommender):
         self,
         n_factors=64,
         *,
-        reg=0.01,
-        alpha=1.0,
+        reg=50.0,
+        alpha=6.0,
         feedback="implicit",
         solver="cg",
         max_iter=15,
