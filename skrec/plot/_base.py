@@ -29,6 +29,13 @@ def get_axes(ax, caller):
     return ax.figure, ax
 
 
+def integer_xticks(ax):
+    """Ticks at integers only on the x axis (k, epochs, support sizes)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def estimator_name(estimator):
     """The class name of the recommender inside ``estimator`` (a Pipeline, a search...)."""
     from ..utils._tags import unwrap_estimator

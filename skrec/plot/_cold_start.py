@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import check_curves, get_axes, named_estimators
+from ._base import check_curves, get_axes, integer_xticks, named_estimators
 
 
 class ColdStartDisplay:
@@ -102,6 +102,7 @@ class ColdStartDisplay:
                     sizes, v - stds[name], v + stds[name], color=line.get_color(), alpha=0.2)
         self.line_ = line
         self.ax_.set_xlabel("support interactions per cold user")
+        integer_xticks(self.ax_)
         self.ax_.set_ylabel(self.metric)
         self.ax_.legend(loc="best")
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import estimator_name, get_axes
+from ._base import estimator_name, get_axes, integer_xticks
 
 
 def _column(history, key):
@@ -101,6 +101,7 @@ class TrainingHistoryDisplay:
                                               label=f"{prefix}validation", **kwargs)
             self.lines_["validation"] = self.val_line_
         self.ax_.set_xlabel("epoch")
+        integer_xticks(self.ax_)
         self.ax_.set_ylabel("loss")
         self.ax_.legend(loc="best")
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import check_curves, check_positive_int, get_axes, named_estimators
+from ._base import check_curves, check_positive_int, get_axes, integer_xticks, named_estimators
 
 
 class MetricAtKDisplay:
@@ -87,6 +87,7 @@ class MetricAtKDisplay:
             (self.lines_[name],) = self.ax_.plot(k, v, marker=marker, label=name, **kwargs)
         self.line_ = self.lines_[name]
         self.ax_.set_xlabel("k (length of the list)")
+        integer_xticks(self.ax_)
         self.ax_.set_ylabel(f"{self.metric}@k")
         self.ax_.legend(loc="best")
         return self
