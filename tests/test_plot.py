@@ -48,6 +48,13 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install skrec-learn\[plot\]"):
         MetricAtKDisplay.from_predictions([1, 2], {"a": [0.1, 0.2]})
+    # from_estimator fails before fitting or scoring anything.
+    for call in [lambda: MetricAtKDisplay.from_estimator(object(), None),
+                 lambda: ColdStartDisplay.from_estimator(object(), None),
+                 lambda: PopularityDisplay.from_estimator(object()),
+                 lambda: TrainingHistoryDisplay.from_estimator(object())]:
+        with pytest.raises(ImportError, match=r"skrec-learn\[plot\]"):
+            call()
 
 
 def test_metric_at_k_lines_are_the_scorer_values(data):

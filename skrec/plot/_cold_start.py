@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import check_curves, get_axes, integer_xticks, named_estimators
+from ._base import check_curves, check_matplotlib, get_axes, integer_xticks, named_estimators
 
 
 class ColdStartDisplay:
@@ -147,6 +147,7 @@ class ColdStartDisplay:
             With ``values_by_name`` the mean over folds and ``std_by_name``
             the standard deviation.
         """
+        check_matplotlib(f"{cls.__name__}.from_estimator")  # fail before computing
         from sklearn.base import clone
 
         from ..metrics import make_ranking_scorer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import estimator_name, get_axes, integer_xticks
+from ._base import check_matplotlib, estimator_name, get_axes, integer_xticks
 
 
 def _column(history, key):
@@ -125,6 +125,7 @@ class TrainingHistoryDisplay:
         -------
         display : TrainingHistoryDisplay
         """
+        check_matplotlib(f"{cls.__name__}.from_estimator")  # fail before computing
         from ..utils._tags import unwrap_estimator
 
         inner, _ = unwrap_estimator(estimator, fitted=True)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import check_curves, check_positive_int, get_axes, integer_xticks, named_estimators
+from ._base import (
+    check_curves,
+    check_matplotlib,
+    check_positive_int,
+    get_axes,
+    integer_xticks,
+    named_estimators,
+)
 
 
 class MetricAtKDisplay:
@@ -128,6 +135,7 @@ class MetricAtKDisplay:
         -------
         display : MetricAtKDisplay
         """
+        check_matplotlib(f"{cls.__name__}.from_estimator")  # fail before computing
         from ..metrics import make_ranking_scorer
 
         if not isinstance(metric, str) or "@" in metric or metric.strip().lower() == "auc":

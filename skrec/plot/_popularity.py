@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import check_positive_int, estimator_name, get_axes
+from ._base import check_matplotlib, check_positive_int, estimator_name, get_axes
 
 
 class PopularityDisplay:
@@ -139,6 +139,7 @@ class PopularityDisplay:
         -------
         display : PopularityDisplay
         """
+        check_matplotlib(f"{cls.__name__}.from_estimator")  # fail before computing
         from .._api import recommend
         from ..utils._tags import unwrap_estimator
 
