@@ -36,11 +36,11 @@ def data():
     return X, X.iloc[:700], X.iloc[700:]
 
 
-def test_import_does_not_import_matplotlib():
-    code = "import sys, skrec.plot; print('matplotlib' in sys.modules)"
+def test_import_does_not_import_matplotlib_or_torch():
+    code = "import sys, skrec.plot; print('matplotlib' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
 
 
 def test_missing_matplotlib_names_the_extra(monkeypatch):
