@@ -3,9 +3,6 @@ from pathlib import Path
 
 import pytest
 
-# Figures drawn by the tests (skrec.plot) never open a window.
-os.environ.setdefault("MPLBACKEND", "Agg")
-
 _DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SHARED_DATA = Path(os.environ.get("SKREC_SHARED_DATA", _DEFAULT)).resolve()
 
