@@ -18,12 +18,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-# The demo draws a chart: the `plot` extra (matplotlib).
-$(VENV)/.plot: $(STAMP)
-	$(BIN)/python -m pip install -q "matplotlib>=3.7"
-	touch $@
-
-demo: $(STAMP) $(VENV)/.plot
+# The `dev` extra includes matplotlib (the `plot` extra), so the demo, the gallery
+# scripts and the tests of skrec.plot run in the same environment.
+demo: $(STAMP)
 	$(BIN)/python examples/demo.py --data $(DATA)
 
 test: $(STAMP)
