@@ -20,7 +20,9 @@ Transformers in a recommender pipeline only add or change columns: the rows
 # are unique and makes the table cheap to clone (a search clones the whole
 # pipeline for every candidate and fold).
 import pandas as pd
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import skrec
 from skrec.baselines import Popularity
@@ -54,9 +56,13 @@ joined.head()
 # columns, scaled numeric columns, and every other column (``user``,
 # ``item``, ``timestamp``) passed through under its own name, so the
 # recommender at the end of the pipeline still finds them.
+# Every skrec model refuses ``NaN`` side features, and a new user (missing
+# from the user table) gets ``NaN`` from the joiner: the numeric columns are
+# imputed (with the training mean) before they are scaled.
 encoder = make_side_feature_transformer(
     categorical=["user__segment", "item__genre"],
     numeric=["user__uf0", "user__uf1", "item__if0", "item__if1"],
+    scaler=make_pipeline(SimpleImputer(), StandardScaler()),
 )
 encoder.fit_transform(joined).head()
 
