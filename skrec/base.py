@@ -896,7 +896,7 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
 
     def recommend(self, users, k=10, *, history=None, history_y=None, exclude_seen=True,
                   candidates=None, on_unknown="fallback", batch_size=None,
-                  return_fallback=False):
+                  return_fallback=False, as_frame=False):
         """Top-``k`` items for each user.
 
         Ids keep their type: ``users`` and ``candidates`` are matched to the
@@ -938,6 +938,12 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             Users scored at once (results do not depend on it).
         return_fallback : bool, default=False
             Whether to also return which rows are popularity fallbacks.
+        as_frame : bool, default=False
+            Return one long :class:`pandas.DataFrame` instead of arrays, as
+            LensKit and RecBole do: columns ``user``, ``rank`` (1 = best),
+            ``item`` and ``score`` in original ids, one row per recommended
+            item (slots with nothing left to recommend are left out), plus a
+            ``fallback`` column with ``return_fallback=True``.
 
         Returns
         -------
@@ -958,6 +964,9 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             n_c = self.n_items_ if candidates is None else np.shape(candidates)[-1]
             kk = min(k, n_c)
             out = np.empty((0, kk), dtype=self.item_ids_.dtype), np.empty((0, kk))
+            if as_frame:
+                return _recommendation_frame(users, *out,
+                                             np.zeros(0, bool) if return_fallback else None)
             return (*out, np.zeros(0, dtype=bool)) if return_fallback else out
         items_out, scores_out, flags = [], [], []
         for _sl, scores, ctx, item_idx, items_2d, fb in self._iter_batches(
@@ -977,9 +986,27 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             items_out.append(self.item_ids_[codes])
             scores_out.append(vals)
         items, scores = np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
+        fallback = np.concatenate(flags)
+        if as_frame:
+            return _recommendation_frame(users, items, scores,
+                                         fallback if return_fallback else None)
         if return_fallback:
-            return items, scores, np.concatenate(flags)
+            return items, scores, fallback
         return items, scores
+
+
+def _recommendation_frame(users, items, scores, fallback=None):
+    """Long table (user, rank, item, score[, fallback]) of top-k lists; -inf slots dropped."""
+    n, k = items.shape
+    frame = pd.DataFrame({
+        "user": np.repeat(np.asarray(users, dtype=object), k),
+        "rank": np.tile(np.arange(1, k + 1), n),
+        "item": items.ravel(),
+        "score": scores.ravel(),
+    })
+    if fallback is not None:
+        frame["fallback"] = np.repeat(fallback, k)
+    return frame[np.isfinite(frame["score"].to_numpy())].reset_index(drop=True)
 
 
 def _is_list_of_rows(values):

@@ -342,3 +342,27 @@ def test_torch_models_are_non_deterministic_on_cuda(device, expected):
     # The tag reads the parameter only (no CUDA needed); fit would resolve it.
     assert _TorchTagged(device).__sklearn_tags__().non_deterministic is expected
     assert Popularity().__sklearn_tags__().non_deterministic is False
+
+
+def test_recommend_as_frame_is_the_long_table_of_the_arrays():
+    import skrec
+    from skrec.baselines import Popularity
+
+    X = pd.DataFrame({"user": ["a", "a", "b", "c", "c", "c"],
+                      "item": ["x", "y", "x", "y", "z", "w"]})
+    est = Popularity().fit(X)
+    users = np.array(["a", "b", "new"], dtype=object)
+    items, scores, fallback = est.recommend(users, k=3, return_fallback=True)
+    frame = est.recommend(users, k=3, as_frame=True, return_fallback=True)
+    assert list(frame.columns) == ["user", "rank", "item", "score", "fallback"]
+    for r, u in enumerate(users):
+        sub = frame[frame["user"] == u]
+        finite = np.isfinite(scores[r])
+        assert sub["item"].tolist() == items[r][finite].tolist()
+        assert sub["rank"].tolist() == list(range(1, int(finite.sum()) + 1))
+        np.testing.assert_allclose(sub["score"], scores[r][finite])
+        assert (sub["fallback"] == fallback[r]).all()
+    # The free function passes it through (and a Pipeline would too).
+    same = skrec.recommend(est, users, k=3, as_frame=True)
+    assert list(same.columns) == ["user", "rank", "item", "score"]
+    assert len(same) == len(frame)
