@@ -67,8 +67,10 @@ def main():
     fit_s = time.perf_counter() - t0
     emit(**common, model="skrec.ALS (tuned)", n_factors=n_factors, reg=reg, alpha=alpha,
          fit_s=fit_s, **run(als, train_df, user[test], item[test], ks=(10, 100), recall_k=(20,)))
-    default = ALS(64, device="cpu", random_state=0).fit(train_df)
-    emit(**common, model="skrec.ALS (defaults: 64 f, reg 0.01, alpha 1)",
+    default = ALS(device="cpu", random_state=0).fit(train_df)
+    p = default.get_params()
+    emit(**common, model=f"skrec.ALS (defaults: {p['n_factors']} f, reg {p['reg']}, "
+         f"alpha {p['alpha']})",
          **run(default, train_df, user[test], item[test], ks=(10, 100), recall_k=(20,)))
 
     ease = EASE(500.0, device="cpu")
