@@ -37,6 +37,11 @@ from _common import emit, require_shared  # noqa: E402
 SUPPORT_SIZES = (1, 3, 5, 10, 20)
 
 
+def _rate(value):
+    """An inner learning rate: a float or "learned" (Meta-SGD)."""
+    return value if value == "learned" else float(value)
+
+
 def _load():
     path = require_shared("ml-100k")
     return pd.read_csv(path / "u.data", sep="\t", names=["user", "item", "rating", "timestamp"])
@@ -135,7 +140,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--n-factors", type=int, default=32)
     parser.add_argument("--reg", type=float, default=0.1)
-    parser.add_argument("--inner-lr", type=float, default=0.5)
+    parser.add_argument("--inner-lr", type=_rate, default="learned")
     parser.add_argument("--inner-steps", type=int, default=3)
     parser.add_argument("--n-support", type=int, default=20)
     parser.add_argument("--n-query", type=int, default=20)
@@ -144,7 +149,7 @@ def main():
     parser.add_argument("--meta-epochs", type=int, default=30)
     parser.add_argument("--bpr-reg", type=float, default=1e-2)
     parser.add_argument("--bpr-epochs", type=int, default=10)
-    parser.add_argument("--cold-inner-lr", type=float, default=0.5)
+    parser.add_argument("--cold-inner-lr", type=_rate, default="learned")
     parser.add_argument("--cold-n-support", type=int, default=5)
     parser.add_argument("--cold-meta-epochs", type=int, default=30)
     args = parser.parse_args()
