@@ -10,8 +10,9 @@ Part ``cold``: ``ColdStartUserSplit`` (20% of users unseen at fit, seed 0),
 every rating an implicit positive. For each test user the earliest ``s``
 rows (s in 1, 3, 5, 10, 20) are the support passed as ``history=``, the
 rest the ground truth (skrec's ranking scorer, ``support_order="time"``).
-NDCG@10 and Recall@20 of MetaRec around BPRMF, of the same BPRMF's plain
-gradient fold-in, and of Popularity. One JSON line per (model, support
+NDCG@10 and Recall@20 of MetaRec around BPRMF (``--cold-base bce``:
+around ``MF(loss="bce")``), of the same base model's plain gradient fold-in,
+and of Popularity. One JSON line per (model, support
 size): the curve data for a later plot.
 
 Timings are wall-clock on the machine that runs it, with ``--threads``
@@ -88,7 +89,9 @@ def ratings_part(df, args):
 
 def cold_part(df, args):
     from skrec.baselines import Popularity
-    from skrec.factorization import BPRMF
+    from sklearn.base import clone
+
+    from skrec.factorization import BPRMF, MF
     from skrec.meta import MAMLRecommender
     from skrec.metrics import make_ranking_scorer
     from skrec.model_selection import ColdStartUserSplit
@@ -100,12 +103,17 @@ def cold_part(df, args):
                   n_train_users=int(Xtr.user.nunique()), n_test_users=int(Xte.user.nunique()),
                   support_order="time", torch_threads=args.threads)
     kw = dict(device="cpu", random_state=0)
-    base = BPRMF(n_factors=args.n_factors, reg=args.bpr_reg, **kw)
+    if args.cold_base == "bce":
+        name = "MF-bce"
+        base = MF(n_factors=args.n_factors, loss="bce", reg=args.bpr_reg,
+                  max_iter=args.bpr_epochs, **kw)
+    else:
+        name = "BPRMF"
+        base = BPRMF(n_factors=args.n_factors, reg=args.bpr_reg, max_iter=args.bpr_epochs, **kw)
     models = {
         "Popularity": Popularity(),
-        "BPRMF (plain fold-in)": BPRMF(n_factors=args.n_factors, reg=args.bpr_reg,
-                                       max_iter=args.bpr_epochs, **kw),
-        "MetaRec-BPRMF": MAMLRecommender(
+        f"{name} (plain fold-in)": clone(base),
+        f"MetaRec-{name}": MAMLRecommender(
             base, inner_lr=args.cold_inner_lr, inner_steps=args.inner_steps,
             n_support=args.cold_n_support, n_query=args.n_query,
             meta_batch_size=args.meta_batch_size, meta_lr=args.meta_lr,
@@ -128,9 +136,9 @@ def cold_part(df, args):
                  recall_at_20=round(out["recall@20"], 4), fit_s=round(fit_s, 2),
                  score_s=round(score_s, 2), **common)
     for s in SUPPORT_SIZES:
-        meta = results[("MetaRec-BPRMF", s)]["ndcg@10"]
-        plain = results[("BPRMF (plain fold-in)", s)]["ndcg@10"]
-        emit(model="MetaRec-BPRMF / BPRMF fold-in", n_support=s,
+        meta = results[(f"MetaRec-{name}", s)]["ndcg@10"]
+        plain = results[(f"{name} (plain fold-in)", s)]["ndcg@10"]
+        emit(model=f"MetaRec-{name} / {name} fold-in", n_support=s,
              ndcg_at_10_relative_gain=round(meta / plain - 1.0, 4), **common)
 
 
@@ -147,6 +155,7 @@ def main():
     parser.add_argument("--meta-batch-size", type=int, default=32)
     parser.add_argument("--meta-lr", type=float, default=0.01)
     parser.add_argument("--meta-epochs", type=int, default=30)
+    parser.add_argument("--cold-base", choices=("bprmf", "bce"), default="bprmf")
     parser.add_argument("--bpr-reg", type=float, default=1e-2)
     parser.add_argument("--bpr-epochs", type=int, default=10)
     parser.add_argument("--cold-inner-lr", type=_rate, default="learned")

@@ -403,7 +403,7 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
         scale = w
         if "weight" in batch:  # sample weights: renormalized within each owner
             scale = scale * batch["weight"]
-        if est._feedback_kind() == "implicit" and "y" in batch:  # the loss multiplies by y
+        if self.__skrec_tags__().feedback == "implicit" and "y" in batch:  # loss multiplies by y
             scale = scale * batch["y"]
         sums = torch.zeros(n_owners, device=self.device_).index_add_(0, batch["user"], scale)
         w = w * (1.0 / sums.clamp_min(1e-12))[batch["user"]]
