@@ -104,18 +104,18 @@ def cold_part(df, args):
                   support_order="time", torch_threads=args.threads)
     kw = dict(device="cpu", random_state=0)
     if args.cold_base == "bce":
-        name = "MF-bce"
+        base_name = "MF-bce"
         base = MF(n_factors=args.n_factors, loss="bce", reg=args.bpr_reg,
                   max_iter=args.bpr_epochs, **kw)
     else:
-        name = "BPRMF"
+        base_name = "BPRMF"
         base = BPRMF(n_factors=args.n_factors, reg=args.bpr_reg, max_iter=args.bpr_epochs, **kw)
     models = {
         "Popularity": Popularity(),
-        f"{name} (plain fold-in)": clone(base),
-        f"MetaRec-{name}": MAMLRecommender(
+        f"{base_name} (plain fold-in)": clone(base),
+        f"MetaRec-{base_name}": MAMLRecommender(
             base, inner_lr=args.cold_inner_lr, inner_steps=args.inner_steps,
-            n_support=args.cold_n_support, n_query=args.n_query,
+            n_support=args.cold_n_support, n_query=args.cold_n_query,
             meta_batch_size=args.meta_batch_size, meta_lr=args.meta_lr,
             max_iter=args.cold_meta_epochs, **kw),
     }
@@ -136,9 +136,9 @@ def cold_part(df, args):
                  recall_at_20=round(out["recall@20"], 4), fit_s=round(fit_s, 2),
                  score_s=round(score_s, 2), **common)
     for s in SUPPORT_SIZES:
-        meta = results[(f"MetaRec-{name}", s)]["ndcg@10"]
-        plain = results[(f"{name} (plain fold-in)", s)]["ndcg@10"]
-        emit(model=f"MetaRec-{name} / {name} fold-in", n_support=s,
+        meta = results[(f"MetaRec-{base_name}", s)]["ndcg@10"]
+        plain = results[(f"{base_name} (plain fold-in)", s)]["ndcg@10"]
+        emit(model=f"MetaRec-{base_name} / {base_name} fold-in", n_support=s,
              ndcg_at_10_relative_gain=round(meta / plain - 1.0, 4), **common)
 
 
@@ -147,11 +147,11 @@ def main():
     parser.add_argument("--part", choices=("ratings", "cold", "all"), default="all")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--n-factors", type=int, default=32)
-    parser.add_argument("--reg", type=float, default=0.1)
-    parser.add_argument("--inner-lr", type=_rate, default="learned")
+    parser.add_argument("--reg", type=float, default=0.05)
+    parser.add_argument("--inner-lr", type=_rate, default=0.5)
     parser.add_argument("--inner-steps", type=int, default=3)
     parser.add_argument("--n-support", type=int, default=20)
-    parser.add_argument("--n-query", type=int, default=20)
+    parser.add_argument("--n-query", type=int, default=100)
     parser.add_argument("--meta-batch-size", type=int, default=32)
     parser.add_argument("--meta-lr", type=float, default=0.01)
     parser.add_argument("--meta-epochs", type=int, default=30)
@@ -160,6 +160,7 @@ def main():
     parser.add_argument("--bpr-epochs", type=int, default=10)
     parser.add_argument("--cold-inner-lr", type=_rate, default="learned")
     parser.add_argument("--cold-n-support", type=int, default=5)
+    parser.add_argument("--cold-n-query", type=int, default=20)
     parser.add_argument("--cold-meta-epochs", type=int, default=30)
     args = parser.parse_args()
 
