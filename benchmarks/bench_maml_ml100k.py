@@ -88,9 +88,9 @@ def ratings_part(df, args):
 
 
 def cold_part(df, args):
-    from skrec.baselines import Popularity
     from sklearn.base import clone
 
+    from skrec.baselines import Popularity
     from skrec.factorization import BPRMF, MF
     from skrec.meta import MAMLRecommender
     from skrec.metrics import make_ranking_scorer
@@ -160,7 +160,7 @@ def main():
     parser.add_argument("--bpr-epochs", type=int, default=10)
     parser.add_argument("--cold-inner-lr", type=_rate, default="learned")
     parser.add_argument("--cold-n-support", type=int, default=5)
-    parser.add_argument("--cold-n-query", type=int, default=20)
+    parser.add_argument("--cold-n-query", type=int, default=100)
     parser.add_argument("--cold-meta-epochs", type=int, default=30)
     args = parser.parse_args()
 
