@@ -713,7 +713,10 @@ def _bad_input_cases(estimator):
     def unknown_users_fall_back():
         _, _, fb = rec(["__nobody__", u0], k=3, return_fallback=True)
         assert fb.tolist() == [True, False]
-        pred = fitted.predict(pd.DataFrame({USER: ["__nobody__", u0], ITEM: [it[0], "__x__"]}))
+        rows = X.head(2).copy()  # the columns seen at fit, side features included
+        rows[USER] = np.array(["__nobody__", u0], dtype=object)
+        rows[ITEM] = np.array([it[0], "__x__"], dtype=object)
+        pred = fitted.predict(rows)
         assert np.isfinite(pred).all()
 
     cases.append(("unknown users and items at recommend/predict", "ok", "users",
