@@ -15,6 +15,21 @@ FAST_PARAMS = {
                       "device": "cpu"},
     "ALS": {"n_factors": 8, "max_iter": 5, "device": "cpu"},
     "EASE": {"reg": 10.0, "device": "cpu"},
+    # The CTR models' default is binary feedback (0/1 labels), which the common
+    # checks' data does not have: they are checked as implicit rankers.
+    "FM": {"n_factors": 8, "loss": "bpr", "max_iter": 20, "lr": 0.05, "batch_size": 64,
+           "device": "cpu"},
+    "DeepFM": {"n_factors": 8, "feedback": "implicit", "hidden_layer_sizes": (16,),
+               "max_iter": 20, "lr": 0.02, "batch_size": 64, "device": "cpu"},
+    "WideAndDeep": {"n_factors": 8, "feedback": "implicit", "hidden_layer_sizes": (16,),
+                    "max_iter": 20, "lr": 0.02, "batch_size": 64, "device": "cpu"},
+    "NFM": {"n_factors": 8, "feedback": "implicit", "hidden_layer_sizes": (16,),
+            "max_iter": 20, "lr": 0.02, "batch_size": 64, "device": "cpu"},
+    "DLRM": {"n_factors": 8, "feedback": "implicit", "hidden_layer_sizes": (16,),
+             "max_iter": 20, "lr": 0.02, "batch_size": 64, "device": "cpu"},
+    "XDeepFM": {"n_factors": 8, "feedback": "implicit", "hidden_layer_sizes": (16,),
+                "cin_layer_sizes": (8,), "max_iter": 20, "lr": 0.02, "batch_size": 64,
+                "device": "cpu"},
 }
 
 # {class name: {check name: reason}}: checks expected to fail, with the reason.
@@ -35,6 +50,8 @@ SKLEARN_EXPECTED_FAILED = {
     "MF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     "MixtureOfTastesMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     "VariationalMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
+    **{name: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD}
+       for name in ("FM", "DeepFM", "WideAndDeep", "NFM", "DLRM", "XDeepFM")},
     "ALS": {
         "check_sample_weight_equivalence_on_dense_data": (
             "dropping zero-weight rows changes the order of first appearance of ids, hence "
