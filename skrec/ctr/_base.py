@@ -366,6 +366,8 @@ class _CTRBase(PairwiseRecommender):
 
     def _training_rows(self, data):
         rows = super()._training_rows(data)
+        if "y" in rows:  # a read-only view (pandas copy-on-write) upsets torch.as_tensor
+            rows["y"] = np.array(rows["y"], dtype=np.float64)
         enc = self._encoder
         rows["u_idx"] = enc.user_table[0][data.user]
         rows["u_val"] = enc.user_table[1][data.user]
