@@ -33,6 +33,7 @@ that need one vector per field.
 
 from __future__ import annotations
 
+import copy
 import numbers
 
 import numpy as np
@@ -455,7 +456,9 @@ class _CTRBase(PairwiseRecommender):
         u_val[ku] = enc.user_table[1][u[ku]]
         i_idx, i_val = enc.item_rows(feats, i)
         c_idx, c_val = enc.transform(feats, "context", n=n)
-        module = self.module_
+        # In float64: float32 matrix products differ in the last bits with the batch
+        # shape, and a row's prediction must not depend on the rows around it.
+        module = copy.deepcopy(self.module_).double()
         module.eval()
         out = np.empty(n, dtype=np.float64)
         step = 1 << 15
@@ -464,7 +467,9 @@ class _CTRBase(PairwiseRecommender):
             for s in range(0, n, step):
                 sl = slice(s, s + step)
                 t = {
-                    k: torch.as_tensor(v[sl], device=dev)
+                    k: torch.as_tensor(
+                        v[sl], device=dev, dtype=torch.float64 if v.dtype.kind == "f" else None
+                    )
                     for k, v in dict(
                         u_idx=u_idx, u_val=u_val, i_idx=i_idx, i_val=i_val, c_idx=c_idx, c_val=c_val
                     ).items()
@@ -472,7 +477,7 @@ class _CTRBase(PairwiseRecommender):
                 pred, _ = module(
                     torch.as_tensor(np.maximum(u[sl], 0), device=dev),
                     torch.as_tensor(np.maximum(i[sl], 0), device=dev),
-                    u_on=torch.as_tensor(ku[sl], dtype=torch.float32, device=dev),
+                    u_on=torch.as_tensor(ku[sl], dtype=torch.float64, device=dev),
                     **t,
                 )
                 out[sl] = pred.double().cpu().numpy()
