@@ -159,15 +159,22 @@ class _Field:
             ok = codes >= 0
             idx[ok, 0] = self.offset + codes[ok]
             val[ok, 0] = 1.0
-        else:  # bag
-            for r, bag in enumerate(col):
-                if not isinstance(bag, _BAG_TYPES):
-                    continue
-                codes = self.vocab.get_indexer(pd.Index(list(bag), dtype=object))
-                codes = codes[codes >= 0][: self.n_slots]
-                if len(codes):
-                    idx[r, : len(codes)] = self.offset + codes
-                    val[r, : len(codes)] = 1.0 / len(codes)
+        else:  # bag: every row's values at once
+            bags = [b if isinstance(b, _BAG_TYPES) else () for b in col]
+            lengths = np.fromiter(map(len, bags), dtype=np.int64, count=n)
+            flat = [v for b in bags for v in b]
+            if flat:
+                codes = self.vocab.get_indexer(pd.Index(flat, dtype=object))
+                rows = np.repeat(np.arange(n), lengths)
+                keep = codes >= 0
+                rows, codes = rows[keep], codes[keep]
+                count = np.bincount(rows, minlength=n)
+                starts = np.cumsum(count) - count
+                rank = np.arange(len(rows)) - starts[rows]
+                fit = rank < self.n_slots
+                used = np.minimum(count, self.n_slots)
+                idx[rows[fit], rank[fit]] = self.offset + codes[fit]
+                val[rows[fit], rank[fit]] = 1.0 / used[rows[fit]]
         return idx, val
 
 
