@@ -209,3 +209,30 @@ def test_content_based_needs_features():
         ContentBased().fit(X[["user", "item"]])
     with pytest.raises(ValueError, match="text_column"):
         ContentBased(text_column="nope").fit(X)
+
+
+def test_fm_in_a_pipeline_with_side_tables_and_missing_ids():
+    from sklearn.pipeline import make_pipeline
+
+    import skrec
+    from skrec.compose import SideFeatureJoiner, SideTable
+
+    X, y, group, category = _planted(seed=9)
+    ids = X[["user", "item"]]
+    users = pd.DataFrame({"user": np.arange(len(group)), "group": [f"g{g}" for g in group]})
+    items = pd.DataFrame({"item": np.arange(len(category)), "cat": [f"c{c}" for c in category]})
+    pipe = make_pipeline(
+        SideFeatureJoiner(user_features=SideTable(users, key="user"),
+                          item_features=SideTable(items, key="item")),
+        FM(**FAST),
+    ).fit(ids, y)
+    model = pipe[-1]
+    assert {(f[0], f[2]) for f in model.fields_} == {("user__group", "user"),
+                                                    ("item__cat", "item")}
+    got, _ = skrec.recommend(pipe, np.arange(30), k=5)
+    assert (category[got.astype(int)] == group[:30, None]).mean() > 0.8
+    # A side table missing ids gives NaN features: refused with a clear message.
+    partial = SideTable(items[items["item"] != 3], key="item")
+    bad = make_pipeline(SideFeatureJoiner(item_features=partial), FM(**FAST))
+    with pytest.raises(ValueError, match="NaN"):
+        bad.fit(ids, y)
