@@ -74,6 +74,11 @@ class _FieldModule(nn.Module):
             c_l = (self.bias(c_idx).squeeze(-1) * c_val).sum(-1)
         else:
             c_e, c_l = None, None
+        # The squared norms of every vector the row uses (user, item and context).
+        pen = (u_e**2).sum((-1, -2)) + ub**2
+        pen = pen + (i_e**2).sum((-1, -2)).reshape(len(user), -1).sum(-1)
+        if c_e is not None:
+            pen = pen + (c_e**2).sum((-1, -2))
         if item.dim() == 2:  # m items per row: broadcast the row's user and context
             m = item.shape[1]
             u_e = u_e.unsqueeze(1).expand(-1, m, -1, -1)
@@ -82,8 +87,6 @@ class _FieldModule(nn.Module):
                 c_e = c_e.unsqueeze(1).expand(-1, m, -1, -1)
                 c_l = c_l.unsqueeze(1)
         lin = self.w0 + u_l + i_l + (0 if c_l is None else c_l)
-        pen = (ue.squeeze(-2) ** 2).sum(-1) + ub**2
-        pen = pen + (i_e**2).sum((-1, -2)).reshape(len(user), -1).sum(-1)
         return u_e, i_e, c_e, lin, pen
 
     def _fields(self, u_e, i_e, c_e):
