@@ -42,8 +42,9 @@ class DLRM(_CTRBase):
         (ratings), ``"bpr"`` -> implicit. Set ``feedback="implicit"`` with
         ``loss="bce"`` to learn from positives only with sampled negatives.
     reg : float, default=1e-5
-        L2 penalty per training row on the embeddings the row uses (user id and
-        item fields).
+        L2 penalty per training row on the squared norms of the vectors the
+        row uses (user, item and context fields) and of the user's linear
+        weight; about 0.1 suits ratings, clicks want less.
     n_negatives : int, default=4
         Negatives sampled per positive (implicit feedback only).
     sampler : {"uniform", "popularity"}, default="uniform"
