@@ -42,6 +42,21 @@ FAST_PARAMS = {
         "n_support": 3, "n_query": 5, "meta_batch_size": 8, "max_iter": 10, "meta_lr": 0.05,
         "device": "cpu",
     },
+    # The CTR models' default is binary feedback (0/1 labels), which the common
+    # checks' data does not have: they are checked as implicit rankers.
+    "FM": {"n_factors": 8, "loss": "bpr", "max_iter": 20, "lr": 0.05, "batch_size": 64,
+           "device": "cpu"},
+    "DeepFM": {"n_factors": 8, "feedback": "implicit", "hidden_layer_sizes": (16,),
+               "max_iter": 20, "lr": 0.02, "batch_size": 64, "device": "cpu"},
+    "WideAndDeep": {"n_factors": 8, "loss": "bpr", "hidden_layer_sizes": (16,), "max_iter": 20,
+                    "lr": 0.05, "batch_size": 64, "device": "cpu"},
+    "NFM": {"n_factors": 8, "feedback": "implicit", "hidden_layer_sizes": (16,),
+            "max_iter": 20, "lr": 0.02, "batch_size": 64, "device": "cpu"},
+    "DLRM": {"n_factors": 8, "loss": "bpr", "hidden_layer_sizes": (16,), "max_iter": 20,
+             "lr": 0.05, "batch_size": 64, "device": "cpu"},
+    "XDeepFM": {"n_factors": 8, "feedback": "implicit", "hidden_layer_sizes": (16,),
+                "cin_layer_sizes": (8,), "max_iter": 20, "lr": 0.02, "batch_size": 64,
+                "device": "cpu"},
 }
 
 _NEXT_ITEM_ON_BAGS = (
@@ -67,6 +82,10 @@ EXPECTED_FAILED = {
     "Popularity": {
         "check_beats_popularity": "it is the popularity baseline itself",
     },
+    "ContentBased": {
+        "check_beats_popularity": "the planted data has ids only; ContentBased needs item "
+        "feature columns and refuses a table without them",
+    },
 }
 
 
@@ -88,6 +107,10 @@ _NO_TASK = (
     "scikit-learn's generic data has one interaction per user (float ids), so no user has the "
     "n_support + 1 rows of a meta-learning task, and MAMLRecommender refuses a fit with nothing "
     "to meta-learn (ValueError naming n_support); skrec's own checks cover these properties"
+)
+_IDS_ONLY = (
+    "the check fits a two-column table (ids only); ContentBased needs item feature columns "
+    "and refuses it with a clear error"
 )
 # {class name: {scikit-learn check name: reason}}: scikit-learn checks expected to fail.
 SKLEARN_EXPECTED_FAILED = {
@@ -143,6 +166,18 @@ SKLEARN_EXPECTED_FAILED = {
     "MixtureOfTastesMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     "VariationalMF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     "NCF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
+    **{name: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD}
+       for name in ("FM", "DeepFM", "WideAndDeep", "NFM", "DLRM", "XDeepFM")},
+    "ContentBased": {
+        name: _IDS_ONLY
+        for name in (
+            "check_estimators_overwrite_params", "check_estimators_fit_returns_self",
+            "check_readonly_memmap_input", "check_sample_weights_pandas_series",
+            "check_sample_weights_not_an_array", "check_sample_weights_shape",
+            "check_sample_weights_not_overwritten", "check_fit_idempotent",
+            "check_fit_check_is_fitted", "check_n_features_in",
+        )
+    },
     "ALS": {
         "check_sample_weight_equivalence_on_dense_data": (
             "dropping zero-weight rows changes the order of first appearance of ids, hence "

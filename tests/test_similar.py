@@ -5,9 +5,8 @@ import pytest
 
 from skrec.baselines import Popularity
 from skrec.datasets import make_checkerboard
-from skrec.utils import all_estimators
 
-from ._instances import FAST_PARAMS
+from ._instances import FAST_PARAMS, instances
 
 
 def _fitted(cls):
@@ -24,8 +23,8 @@ def _fitted(cls):
     return est.fit(data.X, y), data
 
 
-ITEM_MODELS = [cls for _, cls, _ in all_estimators() if hasattr(cls(), "similar_items")]
-USER_MODELS = [cls for _, cls, _ in all_estimators() if hasattr(cls(), "similar_users")]
+ITEM_MODELS = [type(e) for e in instances() if hasattr(e, "similar_items")]
+USER_MODELS = [type(e) for e in instances() if hasattr(e, "similar_users")]
 
 
 def test_popularity_has_no_similarity():

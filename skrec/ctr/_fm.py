@@ -1,0 +1,154 @@
+"""The factorization machine."""
+
+from __future__ import annotations
+
+from .._torch._docs import fill_engine_doc
+from ._base import _CTRBase
+from ._modules import FMModule
+
+__all__ = ["FM"]
+
+
+@fill_engine_doc
+class FM(_CTRBase):
+    """Factorization machine (Rendle, 2010) over user, item and side-feature fields.
+
+    Scores ``w0 + sum_j w_j x_j + sum_{j<l} <v_j, v_l> x_j x_l`` over the
+    fields of a row, with the pairwise term computed in O(kn) as
+    ``0.5 * sum_f ((sum_j v_jf x_j)^2 - sum_j v_jf^2 x_j^2)``. With
+    ``loss="mse"`` it is a regression on ratings, with ``loss="bce"`` a
+    classifier of 0/1 labels (CTR), with ``feedback="implicit"`` a ranker
+    trained on sampled negatives.
+
+    Parameters
+    ----------
+    n_factors : int, default=16
+        Dimension ``k`` of every field embedding.
+    loss : {"bce", "mse", "bpr"}, default="bce"
+        ``"bce"``: log loss on 0/1 labels (``feedback="binary"``, the default)
+        or of positives against sampled negatives (``feedback="implicit"``);
+        ``"mse"``: squared error on ratings (explicit feedback);
+        ``"bpr"``: the pairwise BPR loss against sampled negatives (implicit).
+    feedback : {"binary", "implicit", "explicit"} or None, default=None
+        What ``y`` holds. None derives it from ``loss``: ``"bce"`` -> binary
+        (``y`` required, 0/1 labels: click logs), ``"mse"`` -> explicit
+        (ratings), ``"bpr"`` -> implicit. Set ``feedback="implicit"`` with
+        ``loss="bce"`` to learn from positives only with sampled negatives.
+    reg : float, default=1e-5
+        L2 penalty per training row on the squared norms of the vectors the
+        row uses (user, item and context fields) and of the user's linear
+        weight; about 0.1 suits ratings, clicks want less.
+    n_negatives : int, default=4
+        Negatives sampled per positive (implicit feedback only).
+    sampler : {"uniform", "popularity"}, default="uniform"
+        Distribution of the sampled negatives.
+    init_std : float, default=0.01
+        Standard deviation of the initial embeddings.
+    {engine_params}
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The fitted network.
+    fields_ : list of tuple
+        ``(column, kind, owner, n_values)`` of each side-feature field:
+        ``kind`` is ``"categorical"``, ``"numeric"`` or ``"bag"``, ``owner``
+        ``"user"``, ``"item"`` or ``"context"``.
+    device_ : torch.device
+    history_ : list of dict
+    n_iter_ : int
+    user_ids_, item_ids_, n_users_, n_items_, seen_, item_popularity_ : see
+        :class:`~skrec.base.BaseRecommender`.
+
+    See Also
+    --------
+    DeepFM, NFM : FM with a neural component.
+    skrec.factorization.MF : matrix factorization (ids and numeric features).
+
+    Notes
+    -----
+    The columns of ``X`` other than ``user``, ``item``, ``timestamp`` and
+    ``session`` become fields (see :ref:`ctr`): categorical columns are
+    one-hot (a category unseen at fit maps to a reserved "unknown" index
+    that contributes nothing), numeric columns are standardized real values,
+    columns of lists are bags (mean-pooled). Item-constant columns are kept
+    per item to score the whole catalog; user-constant columns form the
+    user's features, taken for a user unseen at fit from the latest row of
+    their ``history`` that has them (plus a few gradient steps of their
+    user-id embedding on that history). Columns that vary within users and
+    within items are context fields, read at fit and by :meth:`predict`, and
+    left out (zero) when ranking the catalog. :meth:`predict` scores a cold
+    item (unseen at fit) from the item columns of its row. Pass
+    ``history_y`` (0/1 labels) to ``recommend``/``score_items`` with binary
+    feedback.
+
+    References
+    ----------
+    .. [1] S. Rendle, "Factorization Machines", ICDM 2010.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skrec.ctr import FM
+    >>> rng = np.random.RandomState(0)
+    >>> X = pd.DataFrame({"user": rng.randint(0, 20, 300), "item": rng.randint(0, 15, 300)})
+    >>> X["genre"] = np.where(X["item"] % 2 == 0, "drama", "comedy")
+    >>> y = (X["genre"] == "drama").astype(float).to_numpy()
+    >>> model = FM(max_iter=30, lr=0.02, device="cpu", random_state=0).fit(X, y)
+    >>> proba = model.predict(X.head(3))
+    >>> bool(((proba >= 0) & (proba <= 1)).all())
+    True
+    >>> items, scores = model.recommend([0, 1], k=3)
+    >>> items.shape
+    (2, 3)
+    """
+
+    def __init__(
+        self,
+        n_factors=16,
+        *,
+        loss="bce",
+        feedback=None,
+        reg=1e-5,
+        n_negatives=4,
+        sampler="uniform",
+        init_std=0.01,
+        max_iter=20,
+        batch_size=1024,
+        lr=0.01,
+        weight_decay=0.0,
+        optimizer="adam",
+        lr_schedule="constant",
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
+        warm_start=False,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_factors = n_factors
+        self.loss = loss
+        self.feedback = feedback
+        self.reg = reg
+        self.n_negatives = n_negatives
+        self.sampler = sampler
+        self.init_std = init_std
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _make_module(self, encoder):
+        return FMModule(encoder, self.n_factors, self.init_std)
