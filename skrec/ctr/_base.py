@@ -41,7 +41,7 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from .._data import check_interactions, check_n_features, encode
+from .._data import check_interactions, check_n_features, encode, warn_id_kinds
 from .._torch import PairwiseRecommender
 from .._torch._pairs import LOSSES
 from ..base import RecommenderTags
@@ -452,6 +452,8 @@ class _CTRBase(PairwiseRecommender):
         check_is_fitted(self, "module_")
         check_n_features(self, X, reset=False)
         table = check_interactions(X)
+        warn_id_kinds(table.user, self._user_index, self._fitted_id_kinds(0), "X", "user")
+        warn_id_kinds(table.item, self._item_index, self._fitted_id_kinds(1), "X", "item")
         enc = self._encoder
         u = encode(table.user, self._user_index)
         i = encode(table.item, self._item_index)

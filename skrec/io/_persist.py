@@ -19,6 +19,7 @@ Node kinds (a dict with the key ``"__kind__"``)::
     np_dtype, torch_dtype, device  {"value": str}
     sparse     {"format", "class", "shape", "data", "indices", "indptr"}
     index      {"dtype", "values", "name"}     range_index {"start", "stop", "step", "name"}
+    dataframe  {"index", "columns", "dtypes", "data"} (one array per column)
     tensor     {"data", "requires_grad"}
     parameter  {"id", "data", "requires_grad"}
     randomstate {"state": [...]}     generator {"state": uint8 tensor}
@@ -149,6 +150,8 @@ class _Encoder:
             return self._sparse(value, path)
         if isinstance(value, pd.Index):
             return self._index(value, path)
+        if type(value) is pd.DataFrame:
+            return self._frame(value, path)
         if type(value) is np.random.RandomState:
             state = value.get_state(legacy=True)
             return {_KIND: "randomstate", "state": [self.encode(s, path) for s in state]}
@@ -227,6 +230,16 @@ class _Encoder:
         values = index.to_numpy()
         return {_KIND: "index", "dtype": str(index.dtype),
                 "values": self._ndarray(values, f"{path}.values"), "name": name}
+
+    def _frame(self, frame, path):
+        """A DataFrame as its index, column names, dtypes and one array per column."""
+        return {_KIND: "dataframe",
+                "index": self._index(frame.index, f"{path}.index"),
+                "columns": [self.encode(c, f"{path}.columns") for c in frame.columns],
+                "dtypes": [str(d) for d in frame.dtypes],
+                "data": [self._ndarray(np.asarray(frame.iloc[:, j].to_numpy()),
+                                       f"{path}[{frame.columns[j]!r}]")
+                         for j in range(frame.shape[1])]}
 
     def _object(self, obj, path):
         ref, node_id = self._ref(obj)
@@ -534,6 +547,21 @@ class _Decoder:
         values = self.decode(node["values"])
         dtype = pd.api.types.pandas_dtype(str(node["dtype"]))
         return pd.Index(values, dtype=dtype, name=self.decode(node["name"]), copy=False)
+
+    def _k_dataframe(self, node):
+        index = self.decode(node["index"])
+        columns = [self.decode(c) for c in node["columns"]]
+        data = [self.decode(d) for d in node["data"]]
+        if not (len(columns) == len(data) == len(node["dtypes"])
+                and all(isinstance(d, np.ndarray) and len(d) == len(index) for d in data)):
+            raise self._bad("inconsistent DataFrame columns")
+        frame = pd.DataFrame(dict(zip(range(len(data)), data, strict=True)), index=index)
+        frame.columns = columns
+        for j, dtype in enumerate(node["dtypes"]):
+            if str(frame.dtypes.iloc[j]) != dtype:
+                frame[frame.columns[j]] = frame.iloc[:, j].astype(
+                    pd.api.types.pandas_dtype(str(dtype)))
+        return frame
 
     def _k_range_index(self, node):
         bounds = [node["start"], node["stop"], node["step"]]
