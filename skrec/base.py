@@ -52,10 +52,6 @@ _ON_UNKNOWN = ("fallback", "error")
 _SCORES_PER_BATCH = 2**22
 
 
-#: The kinds of feedback a model learns from (its ``feedback`` tag).
-FEEDBACK = ("implicit", "explicit", "binary")
-
-
 @dataclass(frozen=True)
 class RecommenderTags:
     """Recommender-specific facts about an estimator.
@@ -190,9 +186,7 @@ def _concat_rows(a, b):
     order[pos_b] = len(pos_a) + np.arange(len(pos_b))
 
     def cat(x, y_):
-        if x is None and y_ is None:
-            return None
-        if x is None or y_ is None:  # one side lacks the column: keep it only if both have it
+        if x is None or y_ is None:  # a column that one side lacks is left out
             return None
         return np.concatenate([np.asarray(x), np.asarray(y_)])[order]
 
