@@ -268,13 +268,11 @@ class TorchRecommender(TorchStateMixin, BaseRecommender):
         fork_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)  # only inside the fork: module init, dropout
-            if warm:
+            if warm:  # trained in place; fit() restores it on failure (_fit_snapshot)
                 self._prepare_fit(data)
                 module = self.module_
-                snapshot = {k: v.detach().clone() for k, v in module.state_dict().items()}
             else:
                 module = self._init_module(data)
-                snapshot = None
             rows = self._training_rows(data)
             val_rows = None
             if self.early_stopping:
@@ -287,12 +285,7 @@ class TorchRecommender(TorchStateMixin, BaseRecommender):
                     self._prepare_batch(batch, generator)
                     for batch in self._make_batches(_to_tensors(val_rows, device), generator)
                 ]
-            try:
-                self._train(module, rows, val_batches, generator, warm)
-            except BaseException:
-                if snapshot is not None:  # leave the warm-started model as it was
-                    module.load_state_dict(snapshot)
-                raise
+            self._train(module, rows, val_batches, generator, warm)
         self.module_ = module
         self._fitted_ids = (self.user_ids_.copy(), self.item_ids_.copy())
         self._after_fit(data)
