@@ -135,3 +135,13 @@ def test_import_fails_clearly_next_to_scikit_rec(monkeypatch):
         skrec._check_no_clash()
     monkeypatch.setattr(metadata, "distribution", real)
     skrec._check_no_clash()  # the real environment has no clash
+
+
+def test_docstrings_have_no_unfilled_placeholders():
+    """The shared parameter blocks ({engine_params}, {ctr_params}, ...) are filled in."""
+    import re
+
+    from skrec.utils import all_estimators
+
+    for name, cls, _ in all_estimators():
+        assert not re.search(r"^\s*\{\w+_params\}\s*$", cls.__doc__ or "", flags=re.M), name

@@ -50,15 +50,18 @@ ENGINE_PARAMS = {
     ),
     "verbose": ("int", "Show a progress bar over epochs when positive."),
 }
-_PLACEHOLDER = "{engine_params}"
 
 
-def engine_params_doc(cls, indent="    "):
-    """Numpydoc lines for the engine parameters of ``cls.__init__``, with its defaults."""
+def params_doc(cls, table, indent="    "):
+    """Numpydoc lines for the parameters of ``table`` that ``cls.__init__`` takes.
+
+    Each gets that class's own default. A class taking none of them (the
+    abstract engine) lists them all, without defaults.
+    """
     params = inspect.signature(cls.__init__).parameters
-    every = not any(name in params for name in ENGINE_PARAMS)  # the abstract base
+    every = not any(name in params for name in table)
     lines = []
-    for name, (kind, text) in ENGINE_PARAMS.items():
+    for name, (kind, text) in table.items():
         if name not in params and not every:
             continue
         head = f"{indent}{name} : {kind}"
@@ -72,12 +75,22 @@ def engine_params_doc(cls, indent="    "):
     return "\n".join(lines)
 
 
-def fill_engine_doc(cls):
-    """Class decorator: replace the ``{engine_params}`` line of the docstring."""
+def engine_params_doc(cls, indent="    "):
+    """Numpydoc lines for the engine parameters of ``cls.__init__``, with its defaults."""
+    return params_doc(cls, ENGINE_PARAMS, indent)
+
+
+def fill_params_doc(cls, placeholder, table):
+    """Replace the line ``{placeholder}`` of ``cls``'s docstring by :func:`params_doc`."""
     doc = cls.__doc__ or ""
     for line in doc.splitlines():
-        if line.strip() == _PLACEHOLDER:
+        if line.strip() == "{" + placeholder + "}":
             indent = line[: len(line) - len(line.lstrip())]
-            cls.__doc__ = doc.replace(line, engine_params_doc(cls, indent))
+            cls.__doc__ = doc.replace(line, params_doc(cls, table, indent))
             break
     return cls
+
+
+def fill_engine_doc(cls):
+    """Class decorator: replace the ``{engine_params}`` line of the docstring."""
+    return fill_params_doc(cls, "engine_params", ENGINE_PARAMS)

@@ -43,6 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._data import check_interactions, check_n_features, encode, warn_id_kinds
 from .._torch import PairwiseRecommender
+from .._torch._docs import fill_engine_doc, fill_params_doc
 from .._torch._pairs import LOSSES
 from ..base import RecommenderTags
 from ..utils._compat import Interval, StrOptions
@@ -496,3 +497,64 @@ class _CTRBase(PairwiseRecommender):
         if kind == "explicit":
             return np.clip(out, *self._y_range)
         return out
+
+
+# ------------------------------------------------------------------ docs
+#: The parameters every CTR model shares, documented once (``{ctr_params}``).
+CTR_PARAMS = {
+    "n_factors": (
+        'int',
+        'Dimension ``k`` of every field embedding.',
+    ),
+    "loss": (
+        '{"bce", "mse", "bpr"}',
+        '``"bce"``: log loss on 0/1 labels (``feedback="binary"``, the default) or of '
+        'positives against sampled negatives (``feedback="implicit"``); ``"mse"``: '
+        'squared error on ratings (explicit feedback); ``"bpr"``: the pairwise BPR loss '
+        'against sampled negatives (implicit).',
+    ),
+    "feedback": (
+        '{"binary", "implicit", "explicit"} or None',
+        'What ``y`` holds. None derives it from ``loss``: ``"bce"`` -> binary (``y`` '
+        'required, 0/1 labels: click logs), ``"mse"`` -> explicit (ratings), ``"bpr"`` ->'
+        ' implicit. Set ``feedback="implicit"`` with ``loss="bce"`` to learn from '
+        'positives only with sampled negatives.',
+    ),
+    "reg": (
+        'float',
+        'L2 penalty per training row on the squared norms of the vectors the row uses '
+        "(user, item and context fields) and of the user's linear weight; about 0.1 suits"
+        ' ratings, clicks want less.',
+    ),
+    "n_negatives": (
+        'int',
+        'Negatives sampled per positive (implicit feedback only).',
+    ),
+    "sampler": (
+        '{"uniform", "popularity"}',
+        'Distribution of the sampled negatives.',
+    ),
+    "init_std": (
+        'float',
+        'Standard deviation of the initial embeddings.',
+    ),
+}
+#: The MLP parameters of the deep CTR models (``{deep_params}``).
+DEEP_PARAMS = {
+    "hidden_layer_sizes": (
+        'tuple of int',
+        'Widths of the hidden ReLU layers of the MLP.',
+    ),
+    "dropout": (
+        'float in [0, 1)',
+        'Dropout after each hidden layer.',
+    ),
+}
+
+
+def fill_ctr_doc(cls):
+    """Class decorator: fill the ``{ctr_params}``, ``{deep_params}`` and
+    ``{engine_params}`` lines of the docstring (each with the class's defaults)."""
+    cls = fill_params_doc(cls, "ctr_params", CTR_PARAMS)
+    cls = fill_params_doc(cls, "deep_params", DEEP_PARAMS)
+    return fill_engine_doc(cls)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from .._torch._docs import fill_engine_doc
-from ._base import _CTRBase
+from ._base import _CTRBase, fill_ctr_doc
 from ._modules import FMModule
 
 __all__ = ["FM"]
 
 
-@fill_engine_doc
+@fill_ctr_doc
 class FM(_CTRBase):
     """Factorization machine (Rendle, 2010) over user, item and side-feature fields.
 
@@ -22,28 +21,7 @@ class FM(_CTRBase):
 
     Parameters
     ----------
-    n_factors : int, default=16
-        Dimension ``k`` of every field embedding.
-    loss : {"bce", "mse", "bpr"}, default="bce"
-        ``"bce"``: log loss on 0/1 labels (``feedback="binary"``, the default)
-        or of positives against sampled negatives (``feedback="implicit"``);
-        ``"mse"``: squared error on ratings (explicit feedback);
-        ``"bpr"``: the pairwise BPR loss against sampled negatives (implicit).
-    feedback : {"binary", "implicit", "explicit"} or None, default=None
-        What ``y`` holds. None derives it from ``loss``: ``"bce"`` -> binary
-        (``y`` required, 0/1 labels: click logs), ``"mse"`` -> explicit
-        (ratings), ``"bpr"`` -> implicit. Set ``feedback="implicit"`` with
-        ``loss="bce"`` to learn from positives only with sampled negatives.
-    reg : float, default=1e-5
-        L2 penalty per training row on the squared norms of the vectors the
-        row uses (user, item and context fields) and of the user's linear
-        weight; about 0.1 suits ratings, clicks want less.
-    n_negatives : int, default=4
-        Negatives sampled per positive (implicit feedback only).
-    sampler : {"uniform", "popularity"}, default="uniform"
-        Distribution of the sampled negatives.
-    init_std : float, default=0.01
-        Standard deviation of the initial embeddings.
+    {ctr_params}
     {engine_params}
 
     Attributes

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numbers
 
-from .._torch._docs import fill_engine_doc
 from ..utils._compat import Interval
-from ._base import _CTRBase
+from ._base import _CTRBase, fill_ctr_doc
 from ._modules import XDeepFMModule
 
 __all__ = ["XDeepFM"]
@@ -18,7 +17,7 @@ _DEEP_CONSTRAINTS = {
 }
 
 
-@fill_engine_doc
+@fill_ctr_doc
 class XDeepFM(_CTRBase):
     """xDeepFM (Lian et al., 2018): linear terms, a CIN and an MLP.
 
@@ -29,32 +28,8 @@ class XDeepFM(_CTRBase):
 
     Parameters
     ----------
-    n_factors : int, default=16
-        Dimension ``k`` of every field embedding.
-    loss : {"bce", "mse", "bpr"}, default="bce"
-        ``"bce"``: log loss on 0/1 labels (``feedback="binary"``, the default)
-        or of positives against sampled negatives (``feedback="implicit"``);
-        ``"mse"``: squared error on ratings (explicit feedback);
-        ``"bpr"``: the pairwise BPR loss against sampled negatives (implicit).
-    feedback : {"binary", "implicit", "explicit"} or None, default=None
-        What ``y`` holds. None derives it from ``loss``: ``"bce"`` -> binary
-        (``y`` required, 0/1 labels: click logs), ``"mse"`` -> explicit
-        (ratings), ``"bpr"`` -> implicit. Set ``feedback="implicit"`` with
-        ``loss="bce"`` to learn from positives only with sampled negatives.
-    reg : float, default=1e-5
-        L2 penalty per training row on the squared norms of the vectors the
-        row uses (user, item and context fields) and of the user's linear
-        weight; about 0.1 suits ratings, clicks want less.
-    n_negatives : int, default=4
-        Negatives sampled per positive (implicit feedback only).
-    sampler : {"uniform", "popularity"}, default="uniform"
-        Distribution of the sampled negatives.
-    init_std : float, default=0.01
-        Standard deviation of the initial embeddings.
-    hidden_layer_sizes : tuple of int, default=(64, 32)
-        Widths of the hidden ReLU layers of the MLP.
-    dropout : float in [0, 1), default=0.0
-        Dropout after each hidden layer.
+    {ctr_params}
+    {deep_params}
     cin_layer_sizes : tuple of int, default=(16, 16)
         Feature maps of each layer of the Compressed Interaction Network.
     {engine_params}
