@@ -55,10 +55,13 @@ ENGINE_PARAMS = {
 def params_doc(cls, table, indent="    "):
     """Numpydoc lines for the parameters of ``table`` that ``cls.__init__`` takes.
 
-    Each gets that class's own default. A class taking none of them (the
-    abstract engine) lists them all, without defaults.
+    Each gets that class's own default, and the class's own description
+    where its ``_param_notes`` dict has one (what ``batch_size`` counts for
+    that model, say). A class taking none of them (the abstract engine)
+    lists them all, without defaults.
     """
     params = inspect.signature(cls.__init__).parameters
+    notes = getattr(cls, "_param_notes", {})
     every = not any(name in params for name in table)
     lines = []
     for name, (kind, text) in table.items():
@@ -70,7 +73,7 @@ def params_doc(cls, table, indent="    "):
             shown = f'"{default}"' if isinstance(default, str) else repr(default)
             head += f", default={shown}"
         lines.append(head)
-        lines.extend(textwrap.wrap(text, width=79, initial_indent=indent + "    ",
+        lines.extend(textwrap.wrap(notes.get(name, text), width=79, initial_indent=indent + "    ",
                                    subsequent_indent=indent + "    "))
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import torch
 
 from .._torch import UserRowRecommender
+from .._torch._docs import fill_engine_doc
 from .._torch._rows import _CSRTensors, dense_rows
 from ..utils._compat import Interval, StrOptions
 from ._modules import ACTIVATIONS, AutoRecModule
@@ -16,6 +17,7 @@ from ._modules import ACTIVATIONS, AutoRecModule
 __all__ = ["AutoRec"]
 
 
+@fill_engine_doc
 class AutoRec(UserRowRecommender):
     """AutoRec: an autoencoder that reconstructs observed ratings.
 
@@ -45,25 +47,7 @@ class AutoRec(UserRowRecommender):
         MovieLens 100K over {1, 10, 100, 300, 1000}).
     duplicates : {"mean", "last", "first", "sum", "error"}, default="mean"
         Repeated (user, item) ratings.
-    max_iter : int, default=40
-        Epochs.
-    batch_size : int, default=64
-        Encoded vectors (items or users) per mini-batch.
-    lr : float, default=3e-3
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
-    lr_schedule : {"constant", "linear"}, default="linear"
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the ratings of each encoded
-        vector and monitor their squared error.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-        See :class:`~skrec._torch._engine.TorchRecommender`.
+    {engine_params}
 
     Attributes
     ----------
@@ -110,6 +94,17 @@ class AutoRec(UserRowRecommender):
     >>> items.shape
     (2, 3)
     """
+
+    #: What the engine's parameters mean for this model (filled into the docstring).
+    _param_notes = {
+        'batch_size': (
+            'Encoded vectors (items or users) per mini-batch.'
+        ),
+        'early_stopping': (
+            'Hold out ``validation_fraction`` of the ratings of each encoded vector and '
+            'monitor their squared error.'
+        ),
+    }
 
     _feedback = "explicit"
     _observed_masks = True

@@ -7,12 +7,14 @@ import numbers
 from torch.nn import functional as F
 
 from .._torch import UserRowRecommender
+from .._torch._docs import fill_engine_doc
 from ..utils._compat import Interval, StrOptions
 from ._modules import ACTIVATIONS, CDAEModule
 
 __all__ = ["CDAE"]
 
 
+@fill_engine_doc
 class CDAE(UserRowRecommender):
     """Collaborative denoising autoencoder: a denoising AE with a user node.
 
@@ -35,23 +37,7 @@ class CDAE(UserRowRecommender):
     hidden_activation : {"sigmoid", "identity", "relu", "tanh", "elu", "selu"}, default="sigmoid"
     reg : float, default=1e-4
         L2 penalty per user row on ``W``, ``W'`` and ``V_u``.
-    max_iter : int, default=20
-        Epochs.
-    batch_size : int, default=256
-        Users per mini-batch.
-    lr : float, default=1e-2
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
-    lr_schedule : {"constant", "linear"}, default="constant"
-    early_stopping : bool, default=False
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-        See :class:`~skrec._torch._engine.TorchRecommender`.
+    {engine_params}
 
     Attributes
     ----------
@@ -89,6 +75,13 @@ class CDAE(UserRowRecommender):
     >>> items.shape
     (2, 3)
     """
+
+    #: What the engine's parameters mean for this model (filled into the docstring).
+    _param_notes = {
+        'batch_size': (
+            'Users per mini-batch.'
+        ),
+    }
 
     _parameter_constraints: dict = {
         **UserRowRecommender._parameter_constraints,

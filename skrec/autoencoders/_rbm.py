@@ -10,6 +10,7 @@ import scipy.sparse as sp
 import torch
 
 from .._torch import UserRowRecommender
+from .._torch._docs import fill_engine_doc
 from ..utils._compat import Interval, StrOptions
 from ._modules import RBMModule
 
@@ -19,6 +20,7 @@ __all__ = ["RBM"]
 _MAX_CLASSES = 20
 
 
+@fill_engine_doc
 class RBM(UserRowRecommender):
     """Restricted Boltzmann machine for collaborative filtering (explicit ratings).
 
@@ -41,24 +43,7 @@ class RBM(UserRowRecommender):
     init_std : float, default=0.01
         Standard deviation of the initial weights.
     duplicates : {"mean", "last", "first", "sum", "error"}, default="mean"
-    max_iter : int, default=30
-    batch_size : int, default=64
-        Users per mini-batch.
-    lr : float, default=1e-2
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
-    lr_schedule : {"constant", "linear"}, default="linear"
-    early_stopping : bool, default=False
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=1000
-        The CD objective is not a loss that decreases steadily, so by default
-        every epoch runs.
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-        See :class:`~skrec._torch._engine.TorchRecommender`.
+    {engine_params}
 
     Attributes
     ----------
@@ -94,6 +79,17 @@ class RBM(UserRowRecommender):
     >>> model.predict(X.head(3)).shape
     (3,)
     """
+
+    #: What the engine's parameters mean for this model (filled into the docstring).
+    _param_notes = {
+        'batch_size': (
+            'Users per mini-batch.'
+        ),
+        'n_iter_no_change': (
+            'The CD objective is not a loss that decreases steadily, so by default every '
+            'epoch runs.'
+        ),
+    }
 
     _feedback = "explicit"
     _observed_masks = True

@@ -7,6 +7,7 @@ import numbers
 from sklearn.base import clone
 
 from .._torch import PairwiseRecommender
+from .._torch._docs import fill_engine_doc
 from ..utils._compat import Interval, PositiveIntSequence, StrOptions
 from ..utils._torch import seed_from_random_state
 from ._modules import MODELS, NCFModule
@@ -19,6 +20,7 @@ _SHARED_FITTED = ("user_ids_", "item_ids_", "_user_index", "_item_index", "n_use
                   "n_features_in_", "feature_names_in_")
 
 
+@fill_engine_doc
 class NCF(PairwiseRecommender):
     """Neural collaborative filtering: GMF, MLP and their fusion NeuMF.
 
@@ -77,23 +79,7 @@ class NCF(PairwiseRecommender):
         every row).
     init_std : float, default=0.01
         Standard deviation of the initial embeddings (the paper's 0.01).
-    max_iter : int, default=20
-        Epochs (of NeuMF itself when pretraining).
-    batch_size : int, default=1024
-    lr : float, default=0.003
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
-    lr_schedule : {"constant", "linear"}, default="constant"
-    early_stopping : bool, default=False
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-        See :class:`~skrec._torch._engine.TorchRecommender` for the
-        training parameters.
+    {engine_params}
 
     Attributes
     ----------
@@ -163,6 +149,13 @@ class NCF(PairwiseRecommender):
     >>> items.shape
     (2, 5)
     """
+
+    #: What the engine's parameters mean for this model (filled into the docstring).
+    _param_notes = {
+        'max_iter': (
+            'Epochs (of NeuMF itself when pretraining).'
+        ),
+    }
 
     _parameter_constraints: dict = {
         **PairwiseRecommender._parameter_constraints,

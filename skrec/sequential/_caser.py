@@ -7,6 +7,7 @@ import numbers
 import torch
 from torch.nn import functional as F
 
+from .._torch._docs import fill_engine_doc
 from .._torch._sequences import ScoreHead, SequenceRecommender
 from ..utils._compat import Interval, StrOptions
 
@@ -49,6 +50,7 @@ class _CaserModule(torch.nn.Module):
         return self.head(z, items)
 
 
+@fill_engine_doc
 class Caser(SequenceRecommender):
     """Caser: convolutional embedding of the last ``L`` items of a sequence.
 
@@ -84,20 +86,7 @@ class Caser(SequenceRecommender):
         ``"bce"``: binary cross-entropy with one sampled negative per target
         (the paper's loss, with one target instead of ``T``);
         ``"cross-entropy"``: softmax over the catalog.
-    max_iter : int, default=20
-    batch_size : int, default=128
-    lr : float, default=0.001
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
-    lr_schedule : {"constant", "linear"}, default="constant"
-    early_stopping : bool, default=False
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
+    {engine_params}
 
     Attributes
     ----------

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .._torch._docs import fill_engine_doc
 from .._torch._sampling import NegativeSampler
 from .._torch._sequences import ScoreHead, SequenceRecommender, _warn_no_sequences
 from ..utils._compat import Interval, StrOptions
@@ -54,6 +55,7 @@ class _GRU4RecModule(torch.nn.Module):
         return self.head(h, items)
 
 
+@fill_engine_doc
 class GRU4Rec(SequenceRecommender):
     """GRU4Rec: a recurrent network over the session, trained session-parallel.
 
@@ -100,25 +102,7 @@ class GRU4Rec(SequenceRecommender):
         Dropout on the hidden state before the output layer.
     max_len : int, default=50
         Items of a prefix read at scoring time (the last ones).
-    max_iter : int, default=10
-        Epochs.
-    batch_size : int, default=128
-        Parallel sessions (lanes) of a mini-batch.
-    lr : float, default=0.05
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adagrad"
-        The paper trains with Adagrad.
-    lr_schedule : {"constant", "linear"}, default="constant"
-    early_stopping : bool, default=False
-        Hold out the last item of ``validation_fraction`` of the sessions
-        (those with three or more events) and keep the best epoch.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
+    {engine_params}
 
     Attributes
     ----------
@@ -172,6 +156,20 @@ class GRU4Rec(SequenceRecommender):
     >>> items
     array([[5]])
     """
+
+    #: What the engine's parameters mean for this model (filled into the docstring).
+    _param_notes = {
+        'batch_size': (
+            'Parallel sessions (lanes) of a mini-batch.'
+        ),
+        'optimizer': (
+            'The paper trains with Adagrad.'
+        ),
+        'early_stopping': (
+            'Hold out the last item of ``validation_fraction`` of the sessions (those '
+            'with three or more events) and keep the best epoch.'
+        ),
+    }
 
     _parameter_constraints: dict = {
         **SequenceRecommender._parameter_constraints,

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .._torch._docs import fill_engine_doc
 from .._torch._sequences import _warn_no_sequences
 from ._base import _time_rank, pad_left
 from ._gru4rec import GRU4Rec, _GRU4RecModule
@@ -54,6 +55,7 @@ class _HRNNModule(_GRU4RecModule):
         return self.head(h, items)
 
 
+@fill_engine_doc
 class HRNN(GRU4Rec):
     """HRNN: GRU4Rec with a user-level GRU across a user's sessions.
 
@@ -89,22 +91,7 @@ class HRNN(GRU4Rec):
     dropout_hidden : float, default=0.0
     max_len : int, default=50
         Items of a user's context read at scoring time (across sessions).
-    max_iter : int, default=10
-    batch_size : int, default=128
-        Parallel users (lanes) of a mini-batch.
-    lr : float, default=0.05
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adagrad"
-    lr_schedule : {"constant", "linear"}, default="constant"
-    early_stopping : bool, default=False
-        Hold out the last item of ``validation_fraction`` of the users.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
+    {engine_params}
 
     Attributes
     ----------
@@ -148,6 +135,16 @@ class HRNN(GRU4Rec):
     >>> items
     array([[5]])
     """
+
+    #: What the engine's parameters mean for this model (filled into the docstring).
+    _param_notes = {
+        'batch_size': (
+            'Parallel users (lanes) of a mini-batch.'
+        ),
+        'early_stopping': (
+            'Hold out the last item of ``validation_fraction`` of the users.'
+        ),
+    }
 
     def _build_module(self, data):
         return _HRNNModule(data.n_items, self.hidden_size, self.constrained_embedding,

@@ -7,6 +7,7 @@ import numbers
 import torch
 from torch.nn import functional as F
 
+from .._torch._docs import fill_engine_doc
 from .._torch._sequences import ScoreHead, SequenceRecommender
 from ..utils._compat import Interval, StrOptions
 
@@ -80,6 +81,7 @@ class _SASRecModule(torch.nn.Module):
         return self.head(h, items)
 
 
+@fill_engine_doc
 class SASRec(SequenceRecommender):
     """SASRec: causal self-attention over the last items of a sequence.
 
@@ -112,22 +114,7 @@ class SASRec(SequenceRecommender):
         ``"bce"``: the paper's binary cross-entropy with one uniformly
         sampled negative per position; ``"cross-entropy"``: softmax over
         the catalog (better on small catalogs).
-    max_iter : int, default=20
-    batch_size : int, default=128
-        Windows per mini-batch.
-    lr : float, default=0.001
-    weight_decay : float, default=0.0
-    optimizer : {"adam", "adamw", "sgd", "adagrad"}, default="adam"
-    lr_schedule : {"constant", "linear"}, default="constant"
-    early_stopping : bool, default=False
-        Hold out the last item of ``validation_fraction`` of the sequences.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    tol : float, default=1e-4
-    warm_start : bool, default=False
-    device : str or torch.device, default="auto"
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
+    {engine_params}
 
     Attributes
     ----------
@@ -164,6 +151,16 @@ class SASRec(SequenceRecommender):
     >>> items
     array([[5]])
     """
+
+    #: What the engine's parameters mean for this model (filled into the docstring).
+    _param_notes = {
+        'batch_size': (
+            'Windows per mini-batch.'
+        ),
+        'early_stopping': (
+            'Hold out the last item of ``validation_fraction`` of the sequences.'
+        ),
+    }
 
     _parameter_constraints: dict = {
         **SequenceRecommender._parameter_constraints,
