@@ -106,7 +106,7 @@ def _joiner(users, items):
 def _fm(args):
     from skrec.ctr import FM
 
-    return FM(feedback="implicit", loss="bce", n_factors=16, reg=args.fm_reg, lr=0.005,
+    return FM(feedback="implicit", loss="bce", n_factors=16, reg=args.fm_reg, lr=args.fm_lr,
               batch_size=2048, max_iter=args.max_iter, device="cpu", random_state=0)
 
 
@@ -135,6 +135,8 @@ def cold_items_part(X, users, items, args):
                       n_train=len(tr), n_test=len(te),
                       n_test_items=int(Xi.iloc[te]["item"].nunique()))
         for name, make in models.items():
+            if args.models and name.split(" ")[0] not in args.models.split(","):
+                continue
             t0 = time.perf_counter()
             model = make().fit(Xi.iloc[tr])
             fit_s = time.perf_counter() - t0
@@ -229,8 +231,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="cold_items,new_users,mf_side")
     parser.add_argument("--folds", type=int, default=1)
+    parser.add_argument("--models", default="", help="e.g. FM,ContentBased (default: all)")
     parser.add_argument("--max-iter", type=int, default=10)
     parser.add_argument("--fm-reg", type=float, default=1e-4)
+    parser.add_argument("--fm-lr", type=float, default=0.005)
     args = parser.parse_args()
 
     import torch
