@@ -3,7 +3,7 @@
 Prints one JSON line per model and protocol, all measured in the same run:
 
 (a) ``cold_items``: :class:`~skrec.model_selection.ColdStartItemSplit`
-    (5 folds of the items, seed 0; ``--folds`` of them are run), every rating
+    (5 folds of the items, seed 0; ``--folds`` of them, default 2), every rating
     a positive. NDCG@10 and Recall@20 of the ranking scorer with
     ``cold_items="only"`` (the test items, unseen at fit, ranked among
     themselves from the features of their rows): FM (implicit, BCE) and
@@ -157,9 +157,9 @@ def cold_items_part(X, users, items, args):
 
 
 def new_users_part(X, users, items, args):
-    import skrec
     from sklearn.pipeline import make_pipeline
 
+    import skrec
     from skrec.baselines import Popularity
     from skrec.metrics import ndcg_at_k, recall_at_k
     from skrec.model_selection import ColdStartUserSplit
@@ -230,10 +230,10 @@ def mf_side_part(X, users, items, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", default="cold_items,new_users,mf_side")
-    parser.add_argument("--folds", type=int, default=1)
+    parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--models", default="", help="e.g. FM,ContentBased (default: all)")
     parser.add_argument("--max-iter", type=int, default=10)
-    parser.add_argument("--fm-reg", type=float, default=1e-4)
+    parser.add_argument("--fm-reg", type=float, default=1e-3)
     parser.add_argument("--fm-lr", type=float, default=0.005)
     args = parser.parse_args()
 
