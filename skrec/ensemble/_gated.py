@@ -363,7 +363,9 @@ class GatedBlend(BaseRecommender):
 
     def _fit(self, data):
         named, feedback = self._check_estimators()
-        X = self._fit_input
+        X = self._fit_input  # validated by the base class: a table, not a sparse matrix
+        if not isinstance(X, (pd.DataFrame, np.ndarray, list)):  # make it row-indexable
+            X = np.asarray(X) if hasattr(X, "__array__") else list(X)
         n = len(data.user)
         hold = self._holdout_mask(data.user, data.item, data.n_users, data.n_items)
         beta, gamma, n_iter, losses = 0.0, 0.0, 0, {}
