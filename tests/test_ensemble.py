@@ -317,3 +317,21 @@ def test_holdout_keeps_a_row_of_every_user_and_item():
     assert set(user[~hold]) == set(user) and set(item[~hold]) == set(item)
     again = GatedBlend([MF(), MF()], holdout_size=0.9, random_state=0)
     np.testing.assert_array_equal(hold, again._holdout_mask(user, item, 30, 20))
+
+
+def test_binary_feedback_blends_probabilities_with_log_loss():
+    from skrec.ctr import FM
+
+    Xtr, ytr, Xte, yte, _ = planted()
+    labels = (ytr >= 3).astype(float)
+    params = dict(loss="bce", max_iter=10, lr=0.05, batch_size=128, device="cpu",
+                  random_state=0)
+    blend = GatedBlend([("ids", FM(n_factors=2, **params)), ("genre", FM(n_factors=4, **params))],
+                       random_state=0).fit(Xtr, labels)
+    proba = blend.predict(Xte)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    loss = blend.holdout_loss_
+    # Log loss is convex: the equal blend (the optimizer's start) is no worse than
+    # the worse part, and the optimizer only goes down from there.
+    assert loss["blend"] <= max(loss["ids"], loss["genre"])
+    assert np.isfinite([blend.beta_, blend.gamma_]).all()
