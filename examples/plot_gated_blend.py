@@ -29,7 +29,6 @@ that are noisy views of the item's true factors. On MovieLens 100K see
 # item with few ratings.
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy.special import logit
 from sklearn.model_selection import train_test_split
 
 from skrec.ctr import FM
@@ -109,12 +108,13 @@ fig.tight_layout()
 # part is the 1PL model. FM needs at least one factor (``n_factors=0`` is
 # refused), so the closest is ``n_factors=1`` with a strong penalty on the
 # factors. The difficulty of an item is then minus its mean log-odds over
-# the users (``score_items`` returns probabilities).
+# the users (``score_items`` of a binary FM returns the log-odds, the
+# model's raw score; ``predict`` returns probabilities).
 liked = (y_train >= 4).astype(float)
-irt = FM(loss="bce", n_factors=1, reg=1.0, lr=0.05, **common)
+irt = FM(loss="bce", n_factors=1, reg=1.0, lr=0.02, **dict(common, max_iter=10))
 irt.fit(X_train[["user", "item"]], liked)
-proba = irt.score_items(irt.user_ids_)
-difficulty = -logit(np.clip(proba, 1e-6, 1 - 1e-6)).mean(axis=0)
+log_odds = irt.score_items(irt.user_ids_)
+difficulty = -log_odds.mean(axis=0)
 popularity = counts.loc[irt.item_ids_].to_numpy()
 share_liked = (
     X_train.assign(liked=liked).groupby("item")["liked"].mean().loc[irt.item_ids_].to_numpy()

@@ -148,7 +148,10 @@ class GatedBlend(BaseRecommender):
     **Scoring.** ``predict`` blends the two models' ``predict`` (each
     treats unknown users and items its own way: a feature model predicts a
     cold item from its feature columns); ``recommend`` and ``score_items``
-    blend the two models' ``score_items`` over the candidates. A user's
+    blend the two models' ``score_items`` over the candidates, on their own
+    scale (ratings for rating models; the CTR models' ``score_items`` gives
+    log-odds, so with binary feedback the ranking blends log-odds while
+    ``predict`` blends probabilities). A user's
     ``history`` is passed on to both models. The tags combine the two
     models': ``fold_in`` when both fold in, ``side_features`` when either
     reads them.
