@@ -335,3 +335,15 @@ def test_binary_feedback_blends_probabilities_with_log_loss():
     # the worse part, and the optimizer only goes down from there.
     assert loss["blend"] <= max(loss["ids"], loss["genre"])
     assert np.isfinite([blend.beta_, blend.gamma_]).all()
+
+
+def test_refit_false_keeps_the_models_fitted_without_the_holdout():
+    Xtr, ytr, *_ = planted()
+    X = Xtr[["user", "item"]]
+    blend = GatedBlend([MF(n_factors=2, **dict(FAST, max_iter=3)),
+                        MF(n_factors=3, **dict(FAST, max_iter=3))],
+                       refit=False, random_state=0).fit(X, ytr)
+    # R_j counts the rows the blended models saw: all but the held-out ones.
+    assert blend.item_counts_.sum() == len(X) - blend.n_holdout_
+    assert blend.estimators_[0].seen_.nnz == len(X) - blend.n_holdout_
+    assert (blend.item_counts_ >= 1).all()  # every item kept a row
