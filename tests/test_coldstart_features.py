@@ -171,6 +171,22 @@ def test_scorer_warns_for_a_model_that_cannot_rank_cold_items():
         make_ranking_scorer("ndcg@10", cold_items="all")
 
 
+def test_scorer_does_not_warn_for_a_few_unseen_items():
+    # A random split leaves a few test rows with items unseen at fit: under 1%
+    # of the ground truth they are misses without a warning on every fold.
+    X, _ = _cold_split()
+    model = Popularity().fit(X[["user", "item"]])
+    known = X[["user", "item"]].drop_duplicates().iloc[:200]
+    one_new = pd.DataFrame({"user": [known["user"].iloc[0]], "item": [N_ITEMS - 1]})
+    test = pd.concat([known, one_new], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_ranking_scorer("ndcg@10", exclude_seen=False)(model, test)
+    many_new = pd.concat([known.iloc[:20], _cold_rows()[["user", "item"]]], ignore_index=True)
+    with pytest.warns(UserWarning, match="unseen at fit"):
+        make_ranking_scorer("ndcg@10", exclude_seen=False)(model, many_new)
+
+
 def test_scorer_cold_items_through_a_pipeline():
     X = _planted()
     items = SideTable(pd.DataFrame({"item": np.arange(N_ITEMS), "genre": GENRE}), key="item")

@@ -33,6 +33,11 @@ METRIC_NAMES = TOPK_METRICS + LIST_METRICS + ("auc",)
 _COLD_USERS = ("fold_in", "skip", "fallback")
 _COLD_ITEMS = ("rank", "only", "miss")
 _SCORES_PER_BATCH = 2**22
+#: Share of ground-truth interactions with items unseen at fit from which a
+#: model that cannot rank them gets a warning: a random split leaves a few
+#: such rows in most folds (a warning there would fire on every fold of every
+#: search candidate), a cold-item split leaves only such rows.
+_UNSEEN_WARN_SHARE = 0.01
 
 
 def _valid_names():
@@ -271,8 +276,8 @@ class _RankingScorer:
         if can_rank_new or self.cold_items == "miss" or len(truth.item_code) == 0:
             return
         unseen = int((truth.item_code < 0).sum())
-        if unseen:
-            total = len(truth.item_code)
+        total = len(truth.item_code)
+        if unseen and unseen >= _UNSEEN_WARN_SHARE * total:
             warnings.warn(
                 f"{unseen} of {total} ground-truth interactions ({unseen / total:.0%}) are "
                 f"with items unseen at fit, which {type(inner).__name__} cannot score: they "
@@ -539,7 +544,9 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
         ``ContentBased``) ranks them from the feature columns of their
         first ``X_test`` row (passed as ``item_features=``) among the whole
         catalog; for any other model they count as misses, with a
-        ``UserWarning``. ``"only"``: the cold-start item protocol: only the
+        ``UserWarning`` when they are at least 1% of the ground-truth
+        interactions (a random split leaves a few in most folds).
+        ``"only"``: the cold-start item protocol: only the
         items unseen at fit are candidates and ground truth (a
         ``ValueError`` for a model that cannot score them). ``"miss"``: they
         count as misses, silently.
@@ -569,8 +576,8 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
       ``y_test >= t`` count.
     - Test items unseen at fit stay in the ground truth and follow
       ``cold_items``: ranked from their features by models that can, else
-      misses (with a warning). ``auc`` and sampled negatives leave them out
-      or count them as misses.
+      misses (with a warning from 1% of the ground truth on). ``auc`` and
+      sampled negatives leave them out or count them as misses.
     - Users unseen at fit (cold start) follow ``cold_users``.
     - Metrics are averaged over users with at least one relevant item.
       When none has one (e.g. ``relevance_threshold`` above every rating),
