@@ -9,6 +9,7 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
+from skrec.autoencoders import CDAE, AutoRec
 from skrec.baselines import Popularity
 from skrec.datasets import make_interactions
 from skrec.factorization import BPRMF, MF
@@ -270,7 +271,8 @@ def implicit_cold():
 
 
 def _ncf_mlp(**params):
-    return NCF(model="mlp", n_factors=8, layers=(16, 8), init_std=0.1, **{**KW, **params})
+    return NCF(**{"model": "mlp", "n_factors": 8, "layers": (16, 8), "init_std": 0.1, **KW,
+                  **params})
 
 
 @pytest.fixture(scope="module")
@@ -355,6 +357,10 @@ WRAPPED = {
         NCF(model="mlp", n_factors=4, layers=(16, 8), init_std=0.1, device="cpu"),
         inner_lr=10.0, n_support=3, n_query=5, meta_batch_size=8, max_iter=30, meta_lr=0.05,
         device="cpu"),
+    "CDAE": MAMLRecommender(
+        CDAE(n_factors=16, batch_size=16, lr=1e-2, device="cpu"),
+        inner_lr=5.0, n_support=3, n_query=5, meta_batch_size=8, max_iter=30, meta_lr=0.01,
+        device="cpu"),
 }
 
 
@@ -363,3 +369,97 @@ WRAPPED = {
 def test_common_checks_around_other_bases(name, check):
     check(WRAPPED[name])
 
+
+# ------------------------------------------------- MetaRec-AE (CDAE's user node)
+def _cdae(**params):
+    return CDAE(**{"n_factors": 16, "dropout": 0.2, "batch_size": 16, "lr": 1e-2, **KW,
+                   **params})
+
+
+@pytest.fixture(scope="module")
+def metarec_ae(implicit_cold):
+    Xtr, _ = implicit_cold
+    # The support items are the input row, support and query items the targets;
+    # the inner loop adapts the user's input node V_u.
+    model = MAMLRecommender(_cdae(), inner_lr=5.0, n_query=20, max_iter=20, **KW)
+    return model.fit(Xtr[["user", "item"]])
+
+
+def test_metarec_ae_support_loss_falls(metarec_ae, implicit_cold):
+    _, Xte = implicit_cold
+    h = metarec_ae.history_
+    assert all(r["support_loss_end"] < r["support_loss_start"] for r in h)
+    assert h[-1]["train_loss"] < h[-1]["query_loss_start"]
+    s, _ = support_query_split(Xte, n_support=5)
+    ctx = metarec_ae.user_context(Xte.user.unique(), history=Xte.iloc[s][["user", "item"]])
+    trace = []
+    metarec_ae._adapt(ctx, trace=trace)
+    losses = np.array(trace[0])
+    assert len(losses) == metarec_ae.inner_steps + 1 and np.all(np.diff(losses) < 0)
+
+
+def test_metarec_ae_query_batch_encodes_the_support_row(metarec_ae):
+    est = metarec_ae.estimator_
+    batch = {"user": torch.tensor([0, 0, 1]), "item": torch.tensor([2, 5, 2])}
+    support = est._prepare_batch(dict(batch), None)
+    query = est._prepare_batch({"user": torch.tensor([0, 1]), "item": torch.tensor([7, 9])},
+                               None)
+    out = est._meta_query(support, query)
+    assert support["x"].shape == (2, est.n_items_)
+    np.testing.assert_array_equal(out["x"].nonzero().tolist(), [[0, 2], [0, 5], [1, 2]])
+    np.testing.assert_array_equal(out["target"].nonzero().tolist(),
+                                  [[0, 2], [0, 5], [0, 7], [1, 2], [1, 9]])
+
+
+def test_metarec_ae_adaptation_beats_no_adaptation_and_popularity(metarec_ae, implicit_cold):
+    Xtr, Xte = implicit_cold
+    scorer = make_ranking_scorer(["ndcg@10", "auc"], n_support=5)
+    meta = scorer(metarec_ae, Xte)
+    plain = scorer(_without_adaptation(metarec_ae), Xte)
+    pop = scorer(Popularity().fit(Xtr[["user", "item"]]), Xte)
+    assert meta["ndcg@10"] > plain["ndcg@10"] + 0.03
+    assert meta["auc"] > plain["auc"]
+    assert meta["ndcg@10"] > pop["ndcg@10"] + 0.1
+
+
+def test_metarec_ae_adapt_all_runs(implicit_cold):
+    """MAML proper (every weight adapted per user, as in the thesis) around CDAE."""
+    Xtr, Xte = implicit_cold
+    users = np.unique(Xtr.user)[:24]
+    X = Xtr[Xtr.user.isin(users).to_numpy()][["user", "item"]]
+    model = MAMLRecommender(_cdae(n_factors=8), adapt="all", inner_lr=1.0, first_order=True,
+                            max_iter=2, meta_batch_size=8, **KW).fit(X)
+    assert model.history_[-1]["support_loss_end"] < model.history_[-1]["support_loss_start"]
+    s, _ = support_query_split(Xte, n_support=3)
+    new = Xte.user.unique()[:3]
+    hist = Xte.iloc[s][Xte.iloc[s].user.isin(new).to_numpy()][["user", "item"]]
+    scores = model.score_items(new, history=hist)
+    assert scores.shape == (3, model.n_items_) and np.isfinite(scores).all()
+    assert not np.allclose(scores[0], scores[1]), "each user is adapted on their own row"
+
+
+def test_item_based_autoencoder_is_refused():
+    data = make_interactions(n_users=30, n_items=20, random_state=0)
+    with pytest.raises(TypeError, match="_row_matrix"):
+        MAMLRecommender(AutoRec(kind="item"), adapt="all", **KW).fit(data.X[["user", "item"]], data.y)
+
+
+def test_metarec_ae_grid_search_and_pickle(metarec_ae, implicit_cold):
+    Xtr, Xte = implicit_cold
+    grid = GridSearchCV(
+        MAMLRecommender(_cdae(), max_iter=1, meta_batch_size=64, **KW),
+        {"estimator__n_factors": [4, 8]},
+        scoring=make_ranking_scorer("ndcg@10", n_support=3),
+        cv=ColdStartUserSplit(n_splits=2, random_state=0),
+    )
+    grid.fit(Xtr[["user", "item", "timestamp"]])
+    n = grid.best_params_["estimator__n_factors"]
+    assert grid.best_estimator_.module_.init["user_embedding__weight"].shape == (1, n)
+    s, _ = support_query_split(Xte, n_support=3)
+    hist = Xte.iloc[s][["user", "item"]]
+    users = np.r_[Xte.user.unique()[:5], metarec_ae.user_ids_[:3]]
+    before = metarec_ae.recommend(users, k=5, history=hist)
+    loaded = pickle.loads(pickle.dumps(metarec_ae))
+    after = loaded.recommend(users, k=5, history=hist)
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_allclose(before[1], after[1], rtol=1e-5)
