@@ -14,9 +14,9 @@ from skrec.baselines import Popularity
 from skrec.datasets import make_interactions
 from skrec.factorization import BPRMF, MF
 from skrec.meta import MAMLRecommender
-from skrec.ncf import NCF
 from skrec.metrics import make_ranking_scorer
 from skrec.model_selection import ColdStartUserSplit, support_query_split
+from skrec.ncf import NCF
 from skrec.utils import get_recommender_tags
 from skrec.utils.estimator_checks import recommender_checks
 
@@ -441,7 +441,8 @@ def test_metarec_ae_adapt_all_runs(implicit_cold):
 def test_item_based_autoencoder_is_refused():
     data = make_interactions(n_users=30, n_items=20, random_state=0)
     with pytest.raises(TypeError, match="_row_matrix"):
-        MAMLRecommender(AutoRec(kind="item"), adapt="all", **KW).fit(data.X[["user", "item"]], data.y)
+        MAMLRecommender(AutoRec(kind="item"), adapt="all", **KW).fit(
+            data.X[["user", "item"]], data.y)
 
 
 def test_metarec_ae_grid_search_and_pickle(metarec_ae, implicit_cold):
