@@ -121,7 +121,7 @@ def mlp_part(df, args):
         "MetaRec-MLP": lambda: _metarec_mlp(args),
     }
     models = {k: v for k, v in models.items() if args.models == "all" or k in args.models}
-    _table(models, "auc", df, dict(benchmark="metarec_families_ml100k", part="mlp",
+    _table(models, ["auc"], df, dict(benchmark="metarec_families_ml100k", part="mlp",
                                   split="random 80/10/10 seed 0 (validation unused)",
                                   torch_threads=args.threads))
 
