@@ -121,6 +121,12 @@ class NCF(PairwiseRecommender):
     the mean user embedding, over the model's own loss on their history,
     with the items and the tower fixed.
 
+    The user parameters (``_user_param_names``: the GMF and/or MLP user
+    embedding tables) are what :class:`skrec.meta.MAMLRecommender` adapts
+    per user: ``MAMLRecommender(NCF(model="mlp"))`` is MetaRec-MLP. The
+    log loss reaches the MLP user embedding through the tower, so its
+    gradient is small and the wrapper needs a large ``inner_lr`` (about 10).
+
     The defaults (16 GMF factors, the paper's tower, Adam with lr 0.003 on
     batches of 1,024, 20 epochs) are the best NeuMF of a validation grid on
     MovieLens 100K under the paper's protocol (latest item per user, 99
