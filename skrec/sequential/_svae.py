@@ -12,6 +12,9 @@ from ..utils._compat import Interval
 
 __all__ = ["SVAE"]
 
+#: Batch entries with one column per position of the window.
+_WINDOWED = ("input", "target", "weight", "future", "future_weight")
+
 
 class _SVAEModule(torch.nn.Module):
     """GRU over item embeddings; at each step a Gaussian latent decoded into item scores.
@@ -216,6 +219,12 @@ class SVAE(SequenceRecommender):
         mask = target != self._pad
         if not bool(mask.any()):
             return torch.zeros((), device=target.device, requires_grad=True)
+        # Drop the columns that are padding in every window of the batch: the
+        # bias-free GRU's state stays zero over them, so the result is the same.
+        first = int(torch.argmax((batch["input"] != self._pad).any(0).int()))
+        if first:
+            batch = {k: v[:, first:] if k in _WINDOWED else v for k, v in batch.items()}
+            target, mask = batch["target"], mask[:, first:]
         weight = batch["weight"][mask]
         if "future" in batch:
             tgt, tw = batch["future"][mask], batch["future_weight"][mask]
