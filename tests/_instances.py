@@ -38,6 +38,9 @@ FAST_PARAMS = {
              "device": "cpu"},
     "SASRec": {"hidden_size": 16, "max_len": 10, "max_iter": 5, "batch_size": 32, "lr": 0.01,
                "dropout": 0.0, "device": "cpu"},
+    "SVAE": {"embedding_dim": 16, "hidden_size": 16, "mlp_size": 16, "latent_dim": 8,
+             "max_len": 10, "max_iter": 5, "batch_size": 32, "lr": 0.01,
+             "total_anneal_steps": 20, "device": "cpu"},
     "MAMLRecommender": {
         "estimator": MF(n_factors=4, max_iter=2, device="cpu"),
         "n_support": 3, "n_query": 5, "meta_batch_size": 8, "max_iter": 10, "meta_lr": 0.05,
@@ -81,6 +84,7 @@ EXPECTED_FAILED = {
     "GRU4Rec": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "HRNN": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "SASRec": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
+    "SVAE": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "SessionKNN": {"check_beats_popularity": _NEXT_ITEM_ON_BAGS},
     "SPop": {
         "check_beats_popularity": (
@@ -153,6 +157,7 @@ SKLEARN_EXPECTED_FAILED = {
     "GRU4Rec": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "HRNN": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "SASRec": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
+    "SVAE": {"check_sample_weight_equivalence_on_dense_data": _SEQUENCE_WEIGHTS},
     "SPop": {
         "check_sample_weight_equivalence_on_dense_data": (
             "the score counts the events of the current session, a sequence of events; "

@@ -15,7 +15,7 @@ from skrec._torch._sequences import ScoreHead
 from skrec.baselines import Popularity
 from skrec.metrics import make_next_item_scorer
 from skrec.model_selection import SessionSplit
-from skrec.sequential import HRNN, Caser, GRU4Rec, SASRec, SessionKNN, SPop
+from skrec.sequential import HRNN, SVAE, Caser, GRU4Rec, SASRec, SessionKNN, SPop
 from skrec.sequential._base import context_prefixes, ordered_sequences, pad_left
 from skrec.utils.estimator_checks import check_recommender
 
@@ -40,8 +40,11 @@ FAST = {
                   device="cpu", random_state=0),
     SASRec: dict(hidden_size=24, max_len=8, batch_size=32, max_iter=30, lr=0.01, dropout=0.0,
                  device="cpu", random_state=0),
-    Caser: dict(hidden_size=24, L=3, max_len=8, batch_size=32, max_iter=30, lr=0.01,
+    Caser: dict(hidden_size=24, L=3, T=1, max_len=8, batch_size=32, max_iter=30, lr=0.01,
                 dropout=0.0, device="cpu", random_state=0),
+    SVAE: dict(embedding_dim=24, hidden_size=24, mlp_size=24, latent_dim=16, n_next=1,
+               max_len=8, batch_size=32, max_iter=30, lr=0.01, total_anneal_steps=200, device="cpu",
+               random_state=0),
 }
 
 
@@ -92,7 +95,7 @@ def test_context_prefix_is_last_session(fitted, cycle):
 
 
 # ------------------------------------------------------- known answers
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser, SVAE])
 def test_planted_cycle_next_item(cls, fitted, cycle):
     _, test = cycle
     scorer = make_next_item_scorer(["recall@3", "mrr@3"])
@@ -113,7 +116,7 @@ def test_session_knn_planted_cycle(cycle):
     assert knn > scorer(Popularity().fit(train), test) + 0.4
 
 
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser, SVAE])
 def test_order_matters(cls, fitted):
     model = fitted[cls]
     fwd = pd.DataFrame({"user": "s", "item": [3, 4, 5], "session": 1, "timestamp": [1, 2, 3]})
@@ -126,7 +129,7 @@ def test_order_matters(cls, fitted):
     assert items_a[0, 0] == 6 and items_b[0, 0] == 4
 
 
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser, HRNN, SessionKNN, SPop])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser, SVAE, HRNN, SessionKNN, SPop])
 def test_prefix_handling(cls, fitted):
     model = fitted.get(cls) or cls().fit(cycle_sessions())
     prefix = pd.DataFrame({"user": "s", "item": [3, 4, 5], "session": 1,
@@ -139,6 +142,69 @@ def test_prefix_handling(cls, fitted):
     noisy = pd.concat([prefix, pd.DataFrame({"user": ["s"], "item": ["??"], "session": [1],
                                              "timestamp": [2.5]})])
     np.testing.assert_allclose(model.score_items(["s"], history=noisy), ref, rtol=1e-6)
+
+
+# ------------------------------------------- several targets per position
+def test_future_targets_rows():
+    """With T targets a position learns the next T items of its sequence (padded at its end)."""
+    X = pd.DataFrame({"user": 0, "item": [10, 11, 12, 13, 14], "timestamp": range(5)})
+    model = Caser(**{**FAST[Caser], "T": 3, "max_iter": 1}).fit(X)
+    rows = model._training_rows(_data(model, X.assign(session=0)))
+    code = dict(zip([10, 11, 12, 13, 14], model.encode_items([10, 11, 12, 13, 14])))
+    pad = model.n_items_
+    future = rows["future"][0, -4:]  # the four positions, right-aligned in the window
+    expected = [[code[11], code[12], code[13]], [code[12], code[13], code[14]],
+                [code[13], code[14], pad], [code[14], pad, pad]]
+    assert future.tolist() == expected
+    assert (rows["future_weight"][0, -4:] > 0).tolist() == [[True] * 3, [True] * 3,
+                                                            [True, True, False],
+                                                            [True, False, False]]
+    # early stopping holds out the last item from every position that targets it
+    tr, val = model._split_holdout(rows, np.random.RandomState(0))
+    assert code[14] not in tr["future"][0][tr["future_weight"][0] > 0].tolist()
+    assert val["future"][0][val["future_weight"][0] > 0].tolist() == [code[14]]
+
+
+def _share_of_next_three(model):
+    """Mean share of the next three cycle items in the top 3 after a two-item prefix."""
+    users = [f"u{i}" for i in range(N_ITEMS)]
+    hist = pd.DataFrame({"user": np.repeat(users, 2), "session": np.repeat(range(N_ITEMS), 2),
+                         "item": [(i + j) % N_ITEMS for i in range(N_ITEMS) for j in range(2)],
+                         "timestamp": np.tile([0, 1], N_ITEMS)})
+    items, _ = model.recommend(users, k=3, history=hist, exclude_seen=False)
+    want = [{(i + 1 + j) % N_ITEMS for j in (1, 2, 3)} for i in range(N_ITEMS)]
+    return np.mean([len(set(items[i]) & want[i]) / 3 for i in range(N_ITEMS)])
+
+
+@pytest.mark.parametrize("cls, param", [(Caser, "T"), (SVAE, "n_next")])
+def test_several_targets_learn_the_items_ahead(cls, param, cycle):
+    """On the cycle, item i is followed by i + 1, i + 2, i + 3: with three targets per
+    position the top 3 after a prefix are those items; with one, only i + 1 is learnt."""
+    train, _ = cycle
+    three = cls(**{**FAST[cls], param: 3}).fit(train)
+    one = cls(**{**FAST[cls], param: 1}).fit(train)
+    assert _share_of_next_three(three) > 0.9
+    assert _share_of_next_three(one) < 0.75
+
+
+def test_svae_kl_annealing(cycle):
+    train, _ = cycle
+    model = SVAE(**{**FAST[SVAE], "max_iter": 3, "total_anneal_steps": 10,
+                    "beta_max": 0.3}).fit(train)
+    assert model.global_step_ > 10
+    assert model.beta_ == pytest.approx(0.3)
+    model = SVAE(**{**FAST[SVAE], "max_iter": 1, "total_anneal_steps": 10**6}).fit(train)
+    assert 0 < model.beta_ < 1e-3
+
+
+def test_svae_user_histories_without_sessions(cycle):
+    """Without a session column the sequence is the user's whole history (the paper's setting)."""
+    train, test = cycle
+    users = train.drop(columns="session")
+    model = SVAE(**FAST[SVAE]).fit(users)
+    got = make_next_item_scorer("recall@3")(model, test)
+    assert got > 0.9
+    assert got > make_next_item_scorer("recall@3")(Popularity().fit(users), test) + 0.4
 
 
 @pytest.mark.parametrize("loss", ["top1", "bpr", "cross-entropy", "top1-max", "bpr-max"])
@@ -157,7 +223,7 @@ def test_sasrec_bce_loss(cycle):
     assert make_next_item_scorer("recall@3")(model, test) > 0.6
 
 
-@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser])
+@pytest.mark.parametrize("cls", [GRU4Rec, SASRec, Caser, SVAE])
 def test_early_stopping_holds_out_last_items(cls, cycle):
     train, _ = cycle
     model = cls(**{**FAST[cls], "max_iter": 4, "early_stopping": True}).fit(train)

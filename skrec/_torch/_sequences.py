@@ -32,9 +32,12 @@ position (``positions=None``) or of the positions of a boolean mask
 of shape ``(·, k)``) or against shared columns (1-D ``items``).
 
 A subclass sets ``max_len`` and ``loss`` (``"bce"``: one sampled negative per
-position, or ``"cross-entropy"``: softmax over the catalog) and writes
+target, or ``"cross-entropy"``: softmax over the catalog) and writes
 ``_build_module``; GRU4Rec replaces the batching by session-parallel
-mini-batches.
+mini-batches. A subclass whose ``_n_targets()`` is ``T > 1`` (Caser's ``T``,
+SVAE's ``n_next``) is trained at every position on the next ``T`` items of
+the sequence (``future``, shape ``(n_windows, max_len, T)``, padded where the
+sequence ends): the loss of a position is the sum over its targets.
 """
 
 from __future__ import annotations
@@ -124,11 +127,18 @@ class SequenceRecommender(TorchRecommender):
         self._pad = int(data.n_items)
         self._sampler = NegativeSampler(data.n_items, "uniform", device=self.device_)
 
+    def _n_targets(self):
+        """Next items each position is trained to predict (1: the next one only)."""
+        return 1
+
     def _training_rows(self, data):
         """Padded windows: ``input``/``target`` of shape (n_windows, max_len).
 
         Also ``seq`` (the sequence of each window) and ``last`` (whether it is
-        the window holding the sequence's last transition).
+        the window holding the sequence's last transition); with
+        ``_n_targets() > 1``, ``future``/``future_weight`` of shape
+        ``(n_windows, max_len, T)``: the next ``T`` items of each position
+        (``future[..., 0]`` is ``target``) and their weights.
         """
         indptr, items, w = self._sequences(data)
         if len(indptr) < 2:
@@ -153,9 +163,21 @@ class SequenceRecommender(TorchRecommender):
         weight[window, col] = w[src + 1]
         last = np.zeros(win_off[-1], dtype=bool)
         last[win_off[:-1]] = True
-        return {"input": inp, "target": tgt, "weight": weight,
+        rows = {"input": inp, "target": tgt, "weight": weight,
                 "seq": np.repeat(np.arange(len(lengths)), n_win), "last": last,
                 "length": np.repeat(lengths, n_win)}
+        n_targets = self._n_targets()
+        if n_targets > 1:
+            future = np.full((win_off[-1], width, n_targets), pad, dtype=np.int64)
+            future_w = np.zeros((win_off[-1], width, n_targets))
+            end = indptr[1:][seq_of]  # one past the sequence's last item
+            for j in range(n_targets):
+                ok = src + 1 + j < end
+                future[window[ok], col[ok], j] = items[src[ok] + 1 + j]
+                future_w[window[ok], col[ok], j] = w[src[ok] + 1 + j]
+            rows["future"] = future
+            rows["future_weight"] = future_w
+        return rows
 
     def _holdout_sequences(self, seq, length, rng):
         """Sequences (ids) whose last item is held out: a fraction of those with >= 3 events."""
@@ -179,12 +201,22 @@ class SequenceRecommender(TorchRecommender):
         val = {k: np.asarray(v)[held].copy() for k, v in rows.items()}
         val["target"][:, :-1] = self._pad
         val["weight"][:, :-1] = 0.0
+        if "future" in rows:
+            # the held-out item is the j-th target of the j-th position from the end
+            for j in range(min(rows["future"].shape[2], rows["future"].shape[1])):
+                train["future"][held, -1 - j, j] = self._pad
+                train["future_weight"][held, -1 - j, j] = 0.0
+            val["future"][:, :-1] = self._pad
+            val["future"][:, -1, 1:] = self._pad
+            val["future_weight"][:, :-1] = 0.0
+            val["future_weight"][:, -1, 1:] = 0.0
         return train, val
 
     # ---------------------------------------------------------- loss
     def _prepare_batch(self, batch, generator):
         if getattr(self, "loss", "bce") == "bce":
-            batch["neg"] = self._sampler.sample(tuple(batch["target"].shape), generator)
+            shape = batch["future" if "future" in batch else "target"].shape
+            batch["neg"] = self._sampler.sample(tuple(shape), generator)
         return batch
 
     def _batch_loss(self, module, batch):
@@ -192,16 +224,24 @@ class SequenceRecommender(TorchRecommender):
         mask = target != self._pad
         if not bool(mask.any()):
             return torch.zeros((), device=target.device, requires_grad=True)
-        tgt = target[mask]
         weight = batch["weight"][mask]
+        if "future" in batch:  # T targets per position, each weighted by its event
+            tgt = batch["future"][mask]  # (m, T), padded
+            tw = batch["future_weight"][mask]
+        else:
+            tgt = target[mask][:, None]
+            tw = weight[:, None]
         if getattr(self, "loss", "bce") == "cross-entropy":
             logits = module(batch["input"], None, mask)
-            per_pos = F.cross_entropy(logits, tgt, reduction="none")
+            logp = torch.log_softmax(logits, dim=1)
+            per_target = -logp.gather(1, tgt.clamp_max(logits.shape[1] - 1))
         else:
-            items = torch.stack([tgt, batch["neg"][mask]], dim=1)
+            items = torch.cat([tgt, batch["neg"][mask].reshape(tgt.shape)], dim=1)
             scores = module(batch["input"], items, mask)
-            per_pos = F.softplus(-scores[:, 0]) + F.softplus(scores[:, 1])
-        return (per_pos * weight).sum() / weight.sum().clamp_min(1e-12)
+            n_t = tgt.shape[1]
+            per_target = F.softplus(-scores[:, :n_t]) + F.softplus(scores[:, n_t:])
+        loss = (per_target * tw).sum()  # padded targets have zero weight
+        return loss / weight.sum().clamp_min(1e-12)
 
     # ------------------------------------------------------- scoring
     def _prefix_matrix(self, context):

@@ -1,8 +1,8 @@
 """Sequential and session-based recommenders.
 
 ``SPop`` and ``SessionKNN`` need no torch; the torch models (``GRU4Rec``,
-``SASRec``, ``Caser``, ``HRNN``) are imported on first access, so ``from skrec.sequential import
-SPop`` does not import torch.
+``SASRec``, ``Caser``, ``HRNN``, ``SVAE``) are imported on first access, so
+``from skrec.sequential import SPop`` does not import torch.
 """
 
 import importlib
@@ -11,9 +11,9 @@ from ._sknn import SessionKNN
 from ._spop import SPop
 
 _TORCH_MODELS = {"Caser": "._caser", "GRU4Rec": "._gru4rec", "HRNN": "._hrnn",
-                 "SASRec": "._sasrec"}
+                 "SASRec": "._sasrec", "SVAE": "._svae"}
 
-__all__ = ["Caser", "GRU4Rec", "HRNN", "SASRec", "SPop", "SessionKNN"]
+__all__ = ["Caser", "GRU4Rec", "HRNN", "SASRec", "SPop", "SessionKNN", "SVAE"]
 
 
 def __getattr__(name):

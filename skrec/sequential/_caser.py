@@ -59,7 +59,9 @@ class Caser(SequenceRecommender):
     and point-level sequential patterns, max-pooled over time) and ``n_v``
     vertical filters (weighted sums of the ``L`` embeddings) are concatenated
     and projected to ``d``, which scores every item as the next one (Tang &
-    Wang, 2018). Trained at every position of every sequence.
+    Wang, 2018). Trained at every position of every sequence on the next
+    ``T`` items (the paper's "skip" behaviour: an item two or three steps
+    ahead is a target too), the loss summed over the targets.
 
     Unlike the paper, the score has no user-embedding term: a session or a
     new user given as ``history`` has no trained user vector, so the model
@@ -79,13 +81,17 @@ class Caser(SequenceRecommender):
         Horizontal filters per height.
     n_v : int, default=4
         Vertical filters.
+    T : int, default=3
+        Targets per position: the next ``T`` items of the sequence (fewer
+        near its end). The paper's default is 3; ``T=1`` trains on the next
+        item only.
     dropout : float, default=0.5
     max_len : int, default=50
         Training window (positions per padded row); at least ``L``.
     loss : {"bce", "cross-entropy"}, default="cross-entropy"
-        ``"bce"``: binary cross-entropy with one sampled negative per target
-        (the paper's loss, with one target instead of ``T``);
-        ``"cross-entropy"``: softmax over the catalog.
+        ``"bce"``: binary cross-entropy with one uniformly sampled negative
+        per target (the paper's loss); ``"cross-entropy"``: softmax over the
+        catalog, one term per target.
     {engine_params}
 
     Attributes
@@ -119,10 +125,15 @@ class Caser(SequenceRecommender):
     ...                   "timestamp": np.tile(np.arange(4), 60)})
     >>> model = Caser(hidden_size=16, L=3, max_len=5, max_iter=40, lr=0.01, dropout=0.0,
     ...               device="cpu", random_state=0).fit(X)
-    >>> prefix = pd.DataFrame({"user": "new", "item": [3, 4], "session": 1})
+    >>> prefix = pd.DataFrame({"user": "new", "item": [2, 3, 4], "session": 1})
     >>> items, scores = model.recommend(["new"], k=1, history=prefix)
     >>> items
     array([[5]])
+
+    With the default ``T=3`` every position also learns the items two and
+    three steps ahead: in these four-event sessions the prefix ``[3, 4]``
+    (a session's first two items) is followed by 5 and then 6, and both get
+    a high score.
     """
 
     _parameter_constraints: dict = {
@@ -131,11 +142,12 @@ class Caser(SequenceRecommender):
         "L": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_h": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_v": [Interval(numbers.Integral, 1, None, closed="left")],
+        "T": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "loss": [StrOptions({"bce", "cross-entropy"})],
     }
 
-    def __init__(self, hidden_size=50, *, L=5, n_h=16, n_v=4, dropout=0.5, max_len=50,
+    def __init__(self, hidden_size=50, *, L=5, n_h=16, n_v=4, T=3, dropout=0.5, max_len=50,
                  loss="cross-entropy", max_iter=20, batch_size=128, lr=0.001, weight_decay=0.0,
                  optimizer="adam", lr_schedule="constant", early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, tol=1e-4, warm_start=False,
@@ -144,6 +156,7 @@ class Caser(SequenceRecommender):
         self.L = L
         self.n_h = n_h
         self.n_v = n_v
+        self.T = T
         self.dropout = dropout
         self.max_len = max_len
         self.loss = loss
@@ -161,6 +174,9 @@ class Caser(SequenceRecommender):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    def _n_targets(self):
+        return self.T
 
     def _build_module(self, data):
         if self.L > self.max_len:
