@@ -25,9 +25,11 @@ one split.
 Left out, with the reason in a ``skipped`` line: the sequential/session models
 (next-item protocols of ``bench_sessions_rsc15.py``), ``MAMLRecommender`` (a
 meta-estimator around another model, ``bench_maml_ml100k.py``), any ensemble
-(a combination of other estimators' defaults) and ``ContentBased`` (needs
-item text). Fits run with one torch thread (``--threads``); fit times are
-wall seconds on whatever machine runs this, not a benchmark of speed.
+(a combination of other estimators' defaults), the CTR models (binary
+click predictors that need 0/1 labels: ``bench_ctr_ml100k.py``) and
+``ContentBased`` (needs item text). Fits run with one torch thread
+(``--threads``); fit times are wall seconds on whatever machine runs this,
+not a benchmark of speed.
 
 Usage: python benchmarks/bench_defaults.py [--family F ...] [--only Name ...]
        [--data ml-100k|ml-latest-small] [--threads 1] [--defaults-only]
@@ -70,7 +72,8 @@ GRIDS = {
            dict(lr=0.03), dict(max_iter=20)],
     "VariationalMF": [dict(n_factors=16), dict(n_factors=64), dict(kl_weight=0.001),
                       dict(kl_weight=0.1), dict(lr=0.03), dict(max_iter=30)],
-    "NCF": [dict(lr=0.001), dict(lr=0.01), dict(n_factors=32)],
+    # lr 0.001 is the default since this grid (0.003 before).
+    "NCF": [dict(lr=0.002), dict(lr=0.003), dict(lr=0.01), dict(n_factors=32)],
     "AutoRec": [dict(reg=100.0), dict(reg=1000.0), dict(n_factors=200), dict(lr=0.001)],
     "CDAE": [dict(dropout=0.0), dict(dropout=0.5), dict(lr=0.003), dict(n_factors=100),
              dict(reg=0.001)],
@@ -82,14 +85,6 @@ GRIDS = {
     "MultVAE": [dict(dropout=0.2), dict(lr=0.003), dict(max_iter=100), dict(beta_max=0.5),
                 dict(hidden_dims=(300,), latent_dim=100)],
     "RBM": [dict(lr=0.03), dict(n_factors=50)],
-    # The CTR models rank too (sampled negatives on the positives), but they
-    # are click-through predictors first: only the learning rate and width.
-    "FM": [dict(lr=0.003), dict(lr=0.03), dict(n_factors=32)],
-    "DeepFM": [dict(lr=0.002), dict(lr=0.01)],
-    "NFM": [dict(lr=0.002), dict(lr=0.01)],
-    "WideAndDeep": [dict(lr=0.002), dict(lr=0.01)],
-    "DLRM": [dict(lr=0.002), dict(lr=0.01)],
-    "XDeepFM": [dict(lr=0.002), dict(lr=0.01)],
 }
 
 SKIP = {
@@ -99,6 +94,8 @@ SKIP_FAMILIES = {
     "sequential": "next-item models: their protocol is bench_sessions_rsc15.py",
     "meta": "MAMLRecommender wraps another estimator: bench_maml_ml100k.py",
     "ensemble": "combinations of other estimators' defaults",
+    "ctr": "click-through predictors: they need 0/1 labels y, not positives alone; "
+           "their protocol is bench_ctr_ml100k.py (AUC, log loss)",
 }
 EXPLICIT = {"MF", "VariationalMF", "AutoRec", "RBM"}
 
@@ -149,7 +146,7 @@ def run_one(name, cls, protocols, data, defaults_only, max_fit_s):
     explicit = name in EXPLICIT
     fit_args, score = protocols["explicit" if explicit else "implicit"]
     metric = "rmse" if explicit else "ndcg@10"
-    rows = []
+    rows, skipped = [], False
     points = [None] + ([] if defaults_only else GRIDS.get(name, []))
     for params in points:
         t0 = time.perf_counter()
@@ -163,10 +160,15 @@ def run_one(name, cls, protocols, data, defaults_only, max_fit_s):
         if params is None and fit_s > max_fit_s:
             emit(benchmark="defaults", data=data, model=name,
                  skipped=f"default fit took {fit_s:.0f} s > {max_fit_s:.0f} s: grid not run")
+            skipped = True
             break
     default = rows[0][1]
     best_params, best = (min if explicit else max)(rows, key=lambda r: r[1])
     ratio = best / default if explicit else default / best
+    if skipped or len(rows) == 1:  # no grid run: nothing to compare the defaults with
+        emit(benchmark="defaults", data=data, model=name, summary=True, metric=metric,
+             default=round(default, 4), n_points=1, target_met=None)
+        return
     emit(benchmark="defaults", data=data, model=name, summary=True, metric=metric,
          default=round(default, 4), best=round(best, 4),
          best_params="defaults" if best_params is None else best_params,
