@@ -194,8 +194,9 @@ def _mean_ndcg(model, test):
 
 @pytest.mark.parametrize(
     "model",
-    [ItemKNN(n_neighbors=30), ItemKNN(similarity="asymmetric", asymmetry=0.8), UserKNN(30)],
-    ids=["item-cosine", "item-asymmetric", "user-cosine"],
+    [ItemKNN(n_neighbors=30, shrinkage=0.0, similarity="cosine"),
+     ItemKNN(similarity="asymmetric", asymmetry=0.8), ItemKNN(), UserKNN(30)],
+    ids=["item-cosine", "item-asymmetric", "item-defaults", "user-cosine"],
 )
 def test_beats_popularity_on_planted_data(model):
     data = make_interactions(n_users=300, n_items=80, n_interactions=4000, random_state=0)
