@@ -21,7 +21,9 @@ def recommend(estimator, users, k=10, *, history=None, **kwargs):
     k : int, default=10
     history : DataFrame or array-like, default=None
     **kwargs
-        Passed on to ``recommend`` (``exclude_seen``, ``candidates``, ...).
+        Passed on to ``recommend`` (``exclude_seen``, ``candidates``, ...);
+        ``user_features`` and ``item_features`` go through the pipeline's
+        transformers like ``history``.
 
     Returns
     -------
@@ -38,7 +40,7 @@ def recommend(estimator, users, k=10, *, history=None, **kwargs):
     (2, 3)
     """
     inner, history = unwrap_estimator(estimator, history, fitted=True)
-    return inner.recommend(users, k, history=history, **kwargs)
+    return inner.recommend(users, k, history=history, **_features_through(estimator, kwargs))
 
 
 def score_items(estimator, users, candidates=None, *, history=None, **kwargs):
@@ -51,7 +53,8 @@ def score_items(estimator, users, candidates=None, *, history=None, **kwargs):
     candidates : array-like, default=None
     history : DataFrame or array-like, default=None
     **kwargs
-        Passed on to ``score_items`` (``as_frame``, ``return_fallback``, ...).
+        Passed on to ``score_items`` (``as_frame``, ``return_fallback``, ...;
+        ``user_features`` and ``item_features`` transformed like ``history``).
 
     Returns
     -------
@@ -73,4 +76,14 @@ def score_items(estimator, users, candidates=None, *, history=None, **kwargs):
     (20, 3)
     """
     inner, history = unwrap_estimator(estimator, history, fitted=True)
-    return inner.score_items(users, candidates, history=history, **kwargs)
+    return inner.score_items(users, candidates, history=history,
+                             **_features_through(estimator, kwargs))
+
+
+def _features_through(estimator, kwargs):
+    """``user_features`` and ``item_features`` transformed like ``history``."""
+    out = dict(kwargs)
+    for name in ("user_features", "item_features"):
+        if out.get(name) is not None:
+            out[name] = unwrap_estimator(estimator, out[name], fitted=True)[1]
+    return out

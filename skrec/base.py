@@ -80,6 +80,12 @@ class RecommenderTags:
         Whether ``X`` must have a ``session`` column.
     torch : bool
         Whether the model is trained with torch and honours ``device``.
+    cold_items : bool
+        Whether the model scores items unseen at fit from their side-feature
+        columns (``item_features=`` of ``recommend`` and ``score_items``).
+    user_features : bool
+        Whether the model reads the side features of a user unseen at fit
+        (``user_features=``), so that such a user is scored without history.
     """
 
     feedback: str = "implicit"
@@ -89,6 +95,8 @@ class RecommenderTags:
     requires_timestamp: bool = False
     requires_session: bool = False
     torch: bool = False
+    cold_items: bool = False
+    user_features: bool = False
 
 
 def _ranges(indptr, owners):
@@ -227,6 +235,14 @@ class UserContext:
         time order (row order without timestamps), then their ``history``
         rows in time order, with targets, timestamps, sessions and the
         side-feature columns. Rows of items unseen at fit are left out.
+    features : DataFrame or None
+        One row per user of the side-feature columns given as
+        ``user_features=`` (all missing for a user not given there), read by
+        models with the ``user_features`` tag for users unseen at fit.
+    new_items : DataFrame or None
+        Side-feature rows of the items unseen at fit that joined the catalog
+        for this call (``item_features=``): row ``j`` describes item code
+        ``n_items_ + j``, which ``item_idx`` may then hold.
     """
 
     users: np.ndarray
@@ -234,6 +250,8 @@ class UserContext:
     matrix: sp.csr_array
     n_history: np.ndarray
     rows: OrderedRows | None = None
+    features: pd.DataFrame | None = None
+    new_items: pd.DataFrame | None = None
 
     def __len__(self):
         return len(self.codes)
@@ -258,6 +276,9 @@ class UserContext:
             matrix=self.matrix[idx],
             n_history=self.n_history[idx],
             rows=None if self.rows is None else self.rows.take(idx),
+            features=None if self.features is None
+            else self.features.iloc[idx].reset_index(drop=True),
+            new_items=self.new_items,
         )
 
     def sequences(self):
@@ -716,12 +737,14 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         return UserContext(users, codes, matrix, n_history, rows)
 
     # ---------------------------------------------------------- ranking
-    def _candidate_codes(self, candidates, n_users):
+    def _candidate_codes(self, candidates, n_users, new_index=None):
         """Internal codes of ``candidates``: (1-D codes or None, 2-D codes or None).
 
         Candidates are read like every id array (:func:`skrec._data.as_ids`);
-        an id unseen at fit and an id repeated (in a row of 2-D candidates)
-        raise a ``ValueError`` naming ``candidates``.
+        an id unseen at fit (and not in ``new_index``, the items given by
+        ``item_features=``, coded ``n_items_ + position``) and an id
+        repeated (in a row of 2-D candidates) raise a ``ValueError`` naming
+        ``candidates``.
         """
         if candidates is None:
             return None, None
@@ -760,11 +783,16 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             raise ValueError("candidates is empty; pass at least one item id.")
         warn_id_kinds(flat, self._item_index, self._fitted_id_kinds(1), "candidates", "item")
         codes = encode(flat, self._item_index)
+        if new_index is not None and (codes < 0).any():
+            miss = np.flatnonzero(codes < 0)
+            extra = encode(flat[miss], new_index)
+            codes[miss] = np.where(extra >= 0, self.n_items_ + extra, -1)
         if (codes < 0).any():
             unknown = flat[codes < 0]
             raise ValueError(
                 f"candidates holds {len(unknown)} item id(s) unseen at fit, e.g. "
-                f"{list(unknown[:5])}; only items in item_ids_ can be ranked."
+                f"{list(unknown[:5])}; only items in item_ids_ can be ranked, and items "
+                "unseen at fit that item_features= describes (feature-aware models)."
             )
         grid = codes.reshape(shape if len(shape) == 2 else (1, -1))
         srt = np.sort(grid, axis=1)
@@ -787,6 +815,8 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         if on_unknown not in _ON_UNKNOWN:
             raise ValueError(f"on_unknown must be one of {_ON_UNKNOWN}, got {on_unknown!r}.")
         unknown = ~context.known
+        if self.__skrec_tags__().user_features and context.features is not None:
+            unknown &= ~context.features.notna().any(axis=1).to_numpy()
         if self.__skrec_tags__().fold_in:
             has_rows = np.diff(context.matrix.indptr) > 0
             if context.rows is not None:
@@ -807,7 +837,10 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         full = items_2d is not None
         cols = None if full else item_idx
         model_rows = np.flatnonzero(~fallback)
-        pop = self.item_popularity_ if cols is None else self.item_popularity_[cols]
+        popularity = self.item_popularity_
+        if context.new_items is not None:  # items unseen at fit have no popularity
+            popularity = np.r_[popularity, np.zeros(len(context.new_items))]
+        pop = popularity if cols is None else popularity[cols]
         if len(model_rows) == len(context):
             scores = as_tensor(self._score_items(context, cols))
         else:
@@ -821,10 +854,67 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             scores = torch.gather(scores, 1, idx)
         return scores
 
-    def _iter_batches(self, users, history, history_y, candidates, on_unknown, batch_size):
+    def _new_items(self, item_features):
+        """(ids, feature rows) of the items unseen at fit described by ``item_features``."""
+        if item_features is None:
+            return np.empty(0, dtype=object), None
+        table = check_interactions(item_features, name="item_features")
+        codes = encode(table.item, self._item_index)
+        rows = np.flatnonzero(codes < 0)
+        ids, first = np.unique(pd.factorize(table.item[rows])[0], return_index=True)
+        rows = rows[np.sort(first)]  # first row of each new item, in order of appearance
+        if len(rows) == 0:
+            return np.empty(0, dtype=object), None
+        tags = self.__skrec_tags__()
+        if not tags.cold_items:
+            raise ValueError(
+                f"item_features describes {len(rows)} item(s) unseen at fit, e.g. "
+                f"{table.item[rows][:5].tolist()}, but {type(self).__name__} cannot score items "
+                "unseen at fit: it learns one parameter per fitted item. Use a feature-aware "
+                "model (skrec.ctr.FM, skrec.baselines.ContentBased, ...), or leave these "
+                "items out."
+            )
+        if table.features is None:
+            raise ValueError(
+                "item_features has no side-feature column to describe the items unseen at fit "
+                "with; pass rows in the format of X, with the item feature columns."
+            )
+        return table.item[rows], table.features.iloc[rows].reset_index(drop=True)
+
+    def _user_feature_rows(self, users, user_features):
+        """Side features of each user from ``user_features`` (their last row; NaN if absent)."""
+        table = check_interactions(user_features, name="user_features")
+        if table.features is None:
+            raise ValueError(
+                "user_features has no side-feature column; pass rows in the format of X, "
+                "with the user feature columns (the item column is ignored)."
+            )
+        obj = np.asarray(users, dtype=object)
+        index = pd.Index(pd.unique(table.user[::-1]), dtype=object)
+        last = len(table) - 1 - pd.Index(table.user[::-1], dtype=object).get_indexer(index)
+        pos = index.get_indexer(obj)
+        frame = table.features.iloc[last[np.maximum(pos, 0)]].reset_index(drop=True)
+        if (pos < 0).any():
+            frame = frame.astype(object)
+            frame.iloc[np.flatnonzero(pos < 0)] = np.nan
+        return frame
+
+    def _iter_batches(self, users, history, history_y, candidates, on_unknown, batch_size,
+                      user_features=None, item_features=None):
         # users were checked by the caller; user_context checks them again (it is public)
         context = self.user_context(users, history=history, history_y=history_y)
-        item_idx, items_2d = self._candidate_codes(candidates, len(users))
+        new_ids, new_rows = self._new_items(item_features)
+        if user_features is not None:
+            context.features = self._user_feature_rows(users, user_features)
+        kwargs = {}
+        if new_rows is not None:
+            context.new_items = new_rows
+            kwargs["new_index"] = pd.Index(new_ids, dtype=object)
+        item_idx, items_2d = self._candidate_codes(candidates, len(users), **kwargs)
+        if new_rows is not None and item_idx is None and items_2d is None:
+            item_idx = np.arange(self.n_items_ + len(new_ids))
+        catalog = (self.item_ids_ if new_rows is None
+                   else np.r_[self.item_ids_.astype(object), new_ids])
         fallback = self._fallback_mask(context, on_unknown)
         if batch_size is None:
             batch_size = max(1, _SCORES_PER_BATCH // max(self.n_items_, 1))
@@ -835,11 +925,11 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             sub2d = None if items_2d is None else items_2d[sl]
             ctx = context[sl]
             scores = self._batch_scores(ctx, item_idx, sub2d, fallback[sl])
-            yield sl, scores, ctx.matrix, item_idx, sub2d, fallback[sl]
+            yield sl, scores, ctx.matrix, item_idx, sub2d, fallback[sl], catalog
 
     def score_items(self, users, candidates=None, *, history=None, history_y=None,
                     on_unknown="fallback", batch_size=None, return_fallback=False,
-                    as_frame=False):
+                    as_frame=False, user_features=None, item_features=None):
         """Scores of every candidate item for each user.
 
         Parameters
@@ -870,6 +960,20 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             original ids, one row per (user, candidate) in the order of
             ``users`` then of the candidates (no ``rank``: nothing is
             sorted), plus a ``fallback`` column with ``return_fallback=True``.
+        user_features : DataFrame or array-like, default=None
+            Rows in the format of ``X`` whose side-feature columns describe
+            users (the item column is ignored; a user's last row counts).
+            Models with the ``user_features`` tag (e.g. the CTR family) score
+            a user unseen at fit from them, even without history; other
+            models ignore them.
+        item_features : DataFrame or array-like, default=None
+            Rows in the format of ``X`` whose side-feature columns describe
+            items unseen at fit (the first row of each; rows of items known
+            at fit are ignored, their fitted features are used). These items
+            join the catalog for this call (and may appear in
+            ``candidates``), scored from their features by models with the
+            ``cold_items`` tag (the CTR family, ``ContentBased``); other
+            models raise a ``ValueError``.
 
         Returns
         -------
@@ -900,8 +1004,9 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
                                    np.zeros(0, bool) if return_fallback else None, rank=False)
             return (out, np.zeros(0, dtype=bool)) if return_fallback else out
         parts, flags, ids = [], [], []
-        for _, s, _m, item_idx, items_2d, fb in self._iter_batches(
-            users, history, history_y, candidates, on_unknown, batch_size
+        for _, s, _m, item_idx, items_2d, fb, catalog in self._iter_batches(
+            users, history, history_y, candidates, on_unknown, batch_size,
+            user_features, item_features,
         ):
             parts.append(s.double().cpu().numpy())
             flags.append(fb)
@@ -909,9 +1014,9 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
                 if items_2d is not None:
                     codes = items_2d
                 else:
-                    row = np.arange(self.n_items_) if item_idx is None else item_idx
+                    row = np.arange(len(catalog)) if item_idx is None else item_idx
                     codes = np.broadcast_to(row, (len(fb), len(row)))
-                ids.append(self.item_ids_[codes])
+                ids.append(catalog[codes])  # cold items from item_features included
         scores = np.concatenate(parts, axis=0)
         if as_frame:
             return _long_frame(users, np.concatenate(ids, axis=0), scores,
@@ -922,7 +1027,8 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
 
     def recommend(self, users, k=10, *, history=None, history_y=None, exclude_seen=True,
                   candidates=None, on_unknown="fallback", batch_size=None,
-                  return_fallback=False, as_frame=False):
+                  return_fallback=False, as_frame=False, user_features=None,
+                  item_features=None):
         """Top-``k`` items for each user.
 
         Ids keep their type: ``users`` and ``candidates`` are matched to the
@@ -964,6 +1070,20 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             Users scored at once (results do not depend on it).
         return_fallback : bool, default=False
             Whether to also return which rows are popularity fallbacks.
+        user_features : DataFrame or array-like, default=None
+            Rows in the format of ``X`` whose side-feature columns describe
+            users (the item column is ignored; a user's last row counts).
+            Models with the ``user_features`` tag (e.g. the CTR family) score
+            a user unseen at fit from them, even without history; other
+            models ignore them.
+        item_features : DataFrame or array-like, default=None
+            Rows in the format of ``X`` whose side-feature columns describe
+            items unseen at fit (the first row of each; rows of items known
+            at fit are ignored, their fitted features are used). These items
+            join the catalog for this call (and may appear in
+            ``candidates``), scored from their features by models with the
+            ``cold_items`` tag (the CTR family, ``ContentBased``); other
+            models raise a ``ValueError``.
         as_frame : bool, default=False
             Return one long :class:`pandas.DataFrame` instead of arrays, as
             LensKit and RecBole do: columns ``user``, ``rank`` (1 = best),
@@ -994,12 +1114,13 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
                 return _long_frame(users, *out, np.zeros(0, bool) if return_fallback else None)
             return (*out, np.zeros(0, dtype=bool)) if return_fallback else out
         items_out, scores_out, flags = [], [], []
-        for _sl, scores, ctx, item_idx, items_2d, fb in self._iter_batches(
-            users, history, history_y, candidates, on_unknown, batch_size
+        for _sl, scores, ctx, item_idx, items_2d, fb, catalog in self._iter_batches(
+            users, history, history_y, candidates, on_unknown, batch_size,
+            user_features, item_features,
         ):
             flags.append(fb)
             if exclude_seen and ctx.nnz:
-                rows, cols = _seen_positions(ctx, item_idx, items_2d, self.n_items_)
+                rows, cols = _seen_positions(ctx, item_idx, items_2d, len(catalog))
                 scores = mask_entries(scores.clone(), rows, cols)
             vals, idx = topk(scores, k)
             if items_2d is not None:
@@ -1008,7 +1129,7 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
                 codes = item_idx[idx]
             else:
                 codes = idx
-            items_out.append(self.item_ids_[codes])
+            items_out.append(catalog[codes])
             scores_out.append(vals)
         items, scores = np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
         fallback = np.concatenate(flags)

@@ -43,6 +43,14 @@ FAST_PARAMS = {
         "n_support": 3, "n_query": 5, "meta_batch_size": 8, "max_iter": 10, "meta_lr": 0.05,
         "device": "cpu",
     },
+    # Two small rating models (explicit feedback: the gate is learned on ratings).
+    "GatedBlend": {
+        "estimators": [MF(n_factors=4, max_iter=10, batch_size=64, lr=0.05, device="cpu",
+                          random_state=0),
+                       MF(n_factors=2, biases=False, max_iter=10, batch_size=64, lr=0.05,
+                          device="cpu", random_state=1)],
+        "random_state": 0,
+    },
     # The CTR models' default is binary feedback (0/1 labels), which the common
     # checks' data does not have: they are checked as implicit rankers.
     "FM": {"n_factors": 8, "loss": "bpr", "max_iter": 20, "lr": 0.05, "batch_size": 64,
@@ -169,6 +177,13 @@ SKLEARN_EXPECTED_FAILED = {
     "NCF": {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD},
     **{name: {"check_sample_weight_equivalence_on_dense_data": _STOCHASTIC_SGD}
        for name in ("FM", "DeepFM", "WideAndDeep", "NFM", "DLRM", "XDeepFM")},
+    "GatedBlend": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "the held-out split that learns the gate is drawn over the rows, so dropping the "
+            "zero-weight rows changes which rows are held out; the inner MFs are SGD-trained "
+            "too (see MF)"
+        ),
+    },
     "ContentBased": {
         name: _IDS_ONLY
         for name in (

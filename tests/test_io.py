@@ -49,11 +49,11 @@ def _data_for(est):
 
 
 def _same_params(a, b):
-    """get_params() equal, estimator-valued parameters compared by their repr."""
+    """get_params() equal, estimator-valued parameters (or lists of them) compared by repr."""
     pa, pb = a.get_params(deep=False), b.get_params(deep=False)
     assert pa.keys() == pb.keys()
     for key in pa:
-        if hasattr(pa[key], "get_params"):
+        if hasattr(pa[key], "get_params") or isinstance(pa[key], (list, tuple)):
             assert repr(pa[key]) == repr(pb[key]), key
         else:
             assert pa[key] == pb[key], key

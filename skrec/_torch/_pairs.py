@@ -194,7 +194,10 @@ class PairwiseRecommender(TorchRecommender):
             start = table.mean(0, keepdim=True).expand(len(context), *table.shape[1:]).clone()
             start[known] = table[codes[known]]
             new[name] = start.requires_grad_(True)
-        rows = _to_tensors(self._history_rows(context), self.device_)
+        history = self._history_rows(context)
+        if len(history["user"]) == 0:  # users described by features only: the shared start
+            return {k: v.detach() for k, v in new.items()}
+        rows = _to_tensors(history, self.device_)
         generator = torch.Generator(device=self.device_)
         rs = self.random_state
         generator.manual_seed(seed_from_random_state(rs) if isinstance(rs, numbers.Integral) else 0)

@@ -25,6 +25,15 @@ A subclass may encode another matrix than users x items by overriding
 ``_row_matrix(matrix)`` (I-AutoRec encodes item columns: the transpose).
 The model never masks seen items: the base class of every recommender
 excludes them.
+
+The base also supplies the hooks of the MAML wrapper
+(:class:`skrec.meta.MAMLRecommender`, MetaRec-AE) for models of user rows:
+a task's support and query are interactions of one user (``_task_rows``);
+a batch of such (user, item) rows becomes the users' input rows
+(``_prepare_batch``), and a query batch encodes the support row and
+reconstructs the support and query items (``_meta_query``), as in MetaRec's
+autoencoder setting. Scoring encodes H(u) with the adapted parameters
+(``_history_rows``, ``_forward_extras``, ``_catalog``).
 """
 
 from __future__ import annotations
@@ -153,6 +162,8 @@ class UserRowRecommender(TorchRecommender):
     def _prepare_batch(self, batch, generator):
         if "x" in batch:  # already built (validation batches are drawn once)
             return batch
+        if "item" in batch:  # (user, item) rows of the MAML wrapper's tasks
+            return self._pairs_to_rows(batch)
         rows = batch["row"]
         x = dense_rows(self._input_csr, rows)
         batch["x"] = x
@@ -169,6 +180,75 @@ class UserRowRecommender(TorchRecommender):
             else:
                 batch["target_mask"] = batch["x_mask"]
         return batch
+
+    # ------------------------------------------------- meta-learning hooks
+    def _check_user_rows(self):
+        if type(self)._row_matrix is not UserRowRecommender._row_matrix:
+            raise TypeError(
+                f"{type(self).__name__} encodes rows of another matrix than users x items "
+                "(it overrides _row_matrix, e.g. item-based AutoRec), so a user's "
+                "interactions are not one input row and MAMLRecommender cannot form a task "
+                "per user. Wrap a user-row autoencoder such as CDAE or MultDAE."
+            )
+
+    def _task_rows(self, data):
+        """One row per interaction (user, item[, y]): what a task's support and query draw from."""
+        self._check_user_rows()
+        rows = {"user": data.user, "item": data.item}
+        if self._feedback == "explicit" and data.y is not None:
+            rows["y"] = data.y
+        return rows
+
+    def _history_rows(self, context):
+        """H(u) as (user, item[, y]) rows, ``user`` = position in the context."""
+        coo = context.matrix.tocoo()
+        rows = {"user": coo.row.astype(np.int64), "item": coo.col.astype(np.int64)}
+        if self._feedback == "explicit":
+            rows["y"] = coo.data.astype(np.float64)
+        return rows
+
+    def _pairs_to_rows(self, batch):
+        """The input rows of a batch of (user, item) rows: one row per user position.
+
+        ``row`` is the position (the wrapper gives each user of a batch their
+        own row of the user parameters); implicit entries are 1, explicit
+        ones the rating, a repeated pair set once.
+        """
+        user, item = batch["user"], batch["item"]
+        n = int(user.max()) + 1 if len(user) else 0
+        x = torch.zeros((n, self.n_items_), dtype=torch.float32, device=user.device)
+        ones = torch.ones(len(user), dtype=torch.float32, device=user.device)
+        values = batch["y"].float() if self._feedback == "explicit" and "y" in batch else ones
+        x[user, item] = values
+        out = {"row": torch.arange(n, device=user.device), "x": x, "target": x}
+        if self._observed_masks:
+            mask = torch.zeros_like(x)
+            mask[user, item] = 1.0
+            out["x_mask"] = out["target_mask"] = mask
+        return out
+
+    def _meta_query(self, support, query):
+        """A task's query batch: encode the support row, reconstruct support and query items."""
+        out = dict(query)
+        out["row"], out["x"] = support["row"], support["x"]
+        out["target"] = torch.maximum(support["target"], query["target"])
+        if self._observed_masks:
+            out["x_mask"] = support["x_mask"]
+            out["target_mask"] = torch.maximum(support["target_mask"], query["target_mask"])
+        return out
+
+    def _forward_extras(self, context):
+        """The users' H(u) input rows (1 for an implicit entry, as in ``_pairs_to_rows``)."""
+        csr = _CSRTensors(sp.csr_array(context.matrix), self.device_)
+        idx = torch.arange(len(context), device=self.device_)
+        return {"x": dense_rows(csr, idx, values=self._feedback == "explicit")}
+
+    def _catalog(self, module, users, item_idx, extras):
+        """Scores (n_users, n_candidates) of ``module`` encoding the rows ``extras["x"]``."""
+        scores, _ = module(extras["x"], users=users)
+        if item_idx is not None:
+            scores = scores[:, torch.as_tensor(np.asarray(item_idx), device=scores.device)]
+        return scores
 
     def _after_fit(self, data):
         for name in ("_fit_matrix", "_input_csr", "_val_csr", "_weight_csr"):

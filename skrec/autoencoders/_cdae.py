@@ -28,6 +28,11 @@ class CDAE(UserRowRecommender):
     user's H(u) without corruption; a user unseen at fit gets the mean user
     vector, so new users are folded in by encoding.
 
+    The user node ``V_u`` is the user parameter (``_user_param_names``) that
+    :class:`skrec.meta.MAMLRecommender` adapts per user: wrapped, CDAE is
+    MetaRec-AE (a task's support items form the input row, its support and
+    query items the target).
+
     Parameters
     ----------
     n_factors : int, default=200

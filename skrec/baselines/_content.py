@@ -43,6 +43,9 @@ class ContentBased(BaseRecommender):
     confidences; items are ranked by cosine similarity to it. A user unseen
     at fit is described by their ``history``; the items are those seen at
     fit. Columns named ``user__*`` are user features and are ignored.
+    Items unseen at fit are ranked too when their feature rows are passed as
+    ``item_features=`` to ``recommend``/``score_items`` (values unseen at
+    fit add nothing to their profile).
 
     Parameters
     ----------
@@ -101,7 +104,8 @@ class ContentBased(BaseRecommender):
         self.min_df = min_df
 
     def __skrec_tags__(self):
-        return RecommenderTags(feedback="implicit", fold_in=True, side_features=True)
+        return RecommenderTags(feedback="implicit", fold_in=True, side_features=True,
+                               cold_items=True)
 
     def _fit(self, data):
         feats = data.features
@@ -111,7 +115,7 @@ class ContentBased(BaseRecommender):
                 "only ids. Join item attributes first (skrec.compose.SideFeatureJoiner)."
             )
         item, n_items = data.item, data.n_items
-        blocks, vectorizer = [], None
+        blocks, vectorizer, encoders = [], None, []
         for name in feats.columns:
             if str(name).startswith("user__"):
                 continue
@@ -123,8 +127,11 @@ class ContentBased(BaseRecommender):
                 docs[text.index] = text.to_numpy()
                 block = sp.csr_array(vectorizer.fit_transform(docs.to_numpy()))
                 blocks.append(normalize(block) * self.text_weight)
+                encoders.append((name, ("text",)))
                 continue
-            blocks.append(normalize(_per_item_mean(self._encode_column(col), item, n_items)))
+            matrix, state = self._encode_column(col)
+            encoders.append((name, state))
+            blocks.append(normalize(_per_item_mean(matrix, item, n_items)))
         if self.text_column is not None and vectorizer is None:
             raise ValueError(
                 f"text_column={self.text_column!r} is not a column of X; its side-feature "
@@ -134,20 +141,25 @@ class ContentBased(BaseRecommender):
             raise ValueError("ContentBased found no item feature column (only user__* columns).")
         self.item_profiles_ = sp.csr_array(normalize(sp.hstack(blocks, format="csr")))
         self.vectorizer_ = vectorizer
+        self._column_encoders = encoders  # to build the profile of an item unseen at fit
         return self
 
     @staticmethod
     def _encode_column(col):
-        """One row per interaction: one-hot, multi-hot or the standardized number."""
+        """One row per interaction: one-hot, multi-hot or the standardized number.
+
+        Returns the sparse rows and the state that encodes new rows alike
+        (:meth:`_encode_with`).
+        """
         n = len(col)
         values = col.to_numpy()
         if col.dtype == object and len(values) and all(isinstance(v, _BAGS) for v in values):
             flat = [v for bag in values for v in bag]
-            codes, _ = pd.factorize(pd.Series(flat, dtype=object))
+            codes, uniques = pd.factorize(pd.Series(flat, dtype=object))
             rows = np.repeat(np.arange(n), [len(b) for b in values])
             return sp.csr_array(
                 (np.ones(len(flat)), (rows, codes)), shape=(n, max(codes.max(initial=-1) + 1, 1))
-            )
+            ), ("bag", pd.Index(uniques, dtype=object))
         numeric = pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
         if not numeric and col.dtype == object:
             converted = pd.to_numeric(col, errors="coerce")
@@ -155,8 +167,8 @@ class ContentBased(BaseRecommender):
             col = converted if numeric else col
         if numeric:
             x = col.to_numpy(dtype=np.float64)
-            x = (x - x.mean()) / (x.std() or 1.0)
-            return sp.csr_array(x[:, None])
+            mean, std = x.mean(), (x.std() or 1.0)
+            return sp.csr_array(((x - mean) / std)[:, None]), ("numeric", mean, std)
         for v in values:
             try:
                 hash(v)
@@ -166,12 +178,54 @@ class ContentBased(BaseRecommender):
                     "are neither categories, numbers nor lists; encode it or drop it."
                 ) from None
         codes, uniques = pd.factorize(col.astype(object))
-        return sp.csr_array((np.ones(n), (np.arange(n), codes)), shape=(n, len(uniques)))
+        return (sp.csr_array((np.ones(n), (np.arange(n), codes)), shape=(n, len(uniques))),
+                ("categorical", pd.Index(uniques, dtype=object)))
+
+    @staticmethod
+    def _encode_with(col, state):
+        n, kind = len(col), state[0]
+        if kind == "numeric":
+            x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+            x = np.nan_to_num((x - state[1]) / state[2])
+            return sp.csr_array(x[:, None])
+        vocab = state[1]
+        if kind == "bag":
+            bags = [b if isinstance(b, _BAGS) else () for b in col.to_numpy()]
+            flat = [v for b in bags for v in b]
+            rows = np.repeat(np.arange(n), [len(b) for b in bags])
+            codes = vocab.get_indexer(pd.Index(flat, dtype=object)) if flat else np.empty(0, int)
+        else:
+            rows = np.arange(n)
+            codes = vocab.get_indexer(col.astype(object))
+        ok = codes >= 0  # values unseen at fit have no column: they add nothing
+        return sp.csr_array((np.ones(int(ok.sum())), (rows[ok], codes[ok])),
+                            shape=(n, max(len(vocab), 1)))
+
+    def _new_profiles(self, frame):
+        """L2-normalized profiles of items described by feature rows (unseen at fit)."""
+        names = {str(c): c for c in frame.columns}
+        blocks = []
+        for name, state in self._column_encoders:
+            if str(name) not in names:
+                raise ValueError(
+                    f"item_features lacks the column {name!r} that ContentBased was fitted "
+                    f"with; pass rows with the columns of X ({list(frame.columns)[:10]} given)."
+                )
+            col = frame[names[str(name)]]
+            if state[0] == "text":
+                text = col.astype(str).to_numpy()
+                blocks.append(normalize(sp.csr_array(self.vectorizer_.transform(text)))
+                              * self.text_weight)
+            else:
+                blocks.append(normalize(self._encode_with(col, state)))
+        return sp.csr_array(normalize(sp.hstack(blocks, format="csr")))
 
     def _score_items(self, context, item_idx):
         check_is_fitted(self, "item_profiles_")
         profiles = self.item_profiles_
         users = sp.csr_array(normalize(context.matrix @ profiles))
+        if context.new_items is not None:  # items unseen at fit, profiled from their rows
+            profiles = sp.csr_array(sp.vstack([profiles, self._new_profiles(context.new_items)]))
         cand = profiles if item_idx is None else profiles[item_idx]
         return np.asarray((users @ cand.T).toarray(), dtype=np.float64)
 

@@ -306,6 +306,18 @@ class _FieldEncoder:
         return [(f.name, f.kind, f.owner, f.size - (f.kind != "numeric")) for f in self.fields]
 
 
+def _has_user_columns(rows, fields):
+    """Per owner of ``rows``: whether one of its rows has a user feature column set."""
+    names = {str(c): c for c in rows.features.columns}
+    cols = [names[str(f.name)] for f in fields if str(f.name) in names]
+    if not cols:
+        return np.zeros(len(rows.indptr) - 1, dtype=bool)
+    present = rows.features[cols].notna().any(axis=1).to_numpy()
+    counts = np.add.reduceat(np.r_[present, False].astype(np.int64), rows.indptr[:-1]) \
+        if len(present) else np.zeros(len(rows.indptr) - 1, dtype=np.int64)
+    return (counts > 0) & (rows.lengths() > 0)
+
+
 def _first_rows(owner, n):
     first = np.zeros(n, dtype=np.int64)
     order = np.arange(len(owner))[::-1]
@@ -345,7 +357,8 @@ class _CTRBase(PairwiseRecommender):
 
     def __skrec_tags__(self):
         return RecommenderTags(
-            feedback=self._feedback_kind(), fold_in=True, side_features=True, torch=True
+            feedback=self._feedback_kind(), fold_in=True, side_features=True, torch=True,
+            cold_items=True, user_features=True,
         )
 
     def _check_loss(self):
@@ -410,14 +423,62 @@ class _CTRBase(PairwiseRecommender):
                     frame = rows.features.iloc[picks].reset_index(drop=True)
                     i, v = enc.transform(frame, "user")
                     idx[owners], val[owners] = i, v
+        given = context.features
+        if fields and given is not None:  # user_features=: for unknown users without them
+            have = np.zeros(n, dtype=bool)
+            if rows is not None and rows.features is not None:
+                have = _has_user_columns(rows, fields)
+            pick = np.flatnonzero(~known & ~have & given.notna().any(axis=1).to_numpy())
+            if len(pick):
+                i, v = enc.transform(given.iloc[pick].reset_index(drop=True), "user")
+                idx[pick], val[pick] = i, v
         return idx, val
 
     def _forward_extras(self, context):
         idx, val = self._context_user_slots(context)
-        return {
+        extras = {
             "u_idx": torch.as_tensor(idx, device=self.device_),
             "u_val": torch.as_tensor(val, device=self.device_),
         }
+        if context.new_items is not None:  # items unseen at fit: slots from their features
+            n_new = len(context.new_items)
+            i_idx, i_val = self._encoder.item_rows(context.new_items, np.full(n_new, -1))
+            extras["new_i_idx"] = torch.as_tensor(i_idx, device=self.device_)
+            extras["new_i_val"] = torch.as_tensor(i_val, device=self.device_)
+        return extras
+
+    def _catalog(self, module, users, item_idx, extras):
+        """Scores of fitted items (the engine's) and of new items (from their slots)."""
+        extras = dict(extras)
+        new_idx, new_val = extras.pop("new_i_idx", None), extras.pop("new_i_val", None)
+        if new_idx is None or item_idx is None:
+            return super()._catalog(module, users, item_idx, extras)
+        item_idx = np.asarray(item_idx, dtype=np.int64)
+        old = np.flatnonzero(item_idx < self.n_items_)
+        cold = np.flatnonzero(item_idx >= self.n_items_)
+        parts, where = [], []
+        if len(old):
+            parts.append(super()._catalog(module, users, item_idx[old], extras))
+            where.append(old)
+        n = len(users)
+        width = max(1, (1 << 20) // max(n * new_idx.shape[1] * getattr(module, "k", 1), 1))
+        for start in range(0, len(cold), width):
+            sel = cold[start:start + width]
+            codes = torch.as_tensor(item_idx[sel] - self.n_items_, device=self.device_)
+            m = len(sel)
+            block = torch.zeros((n, m), dtype=torch.long, device=self.device_)
+            scores, _ = module(
+                users, block,
+                i_idx=new_idx[codes].unsqueeze(0).expand(n, -1, -1),
+                i_val=new_val[codes].unsqueeze(0).expand(n, -1, -1),
+                **extras,
+            )
+            parts.append(scores)
+            where.append(sel)
+        out = torch.empty((n, len(item_idx)), dtype=parts[0].dtype, device=parts[0].device)
+        for part, cols in zip(parts, where):
+            out[:, torch.as_tensor(cols, device=out.device)] = part
+        return out
 
     def _history_rows(self, context):
         rows = context.rows

@@ -104,14 +104,18 @@ class MFModule(nn.Module):
         else:
             bu = torch.zeros(p.shape[:-1], dtype=p.dtype, device=p.device)
         if self.user_feature_proj is not None and user_x is not None:
-            p = p + self.user_feature_proj(user_x)
+            f = self.user_feature_proj(user_x)
+            p = p + f
+            pen = pen + (f * f).sum() / n  # the feature term is part of the user's vector
         return p, bu, pen
 
     def _items(self, item, n):
         q = self.item_factors(item)
         pen = usage_penalty(self.item_factors.weight, item, n)
         if self.item_feature_proj is not None:
-            q = q + self.item_feature_proj(self.item_features[item])
+            f = self.item_feature_proj(self.item_features[item])
+            q = q + f
+            pen = pen + (f * f).sum() / n  # penalized like the item's own factors
         if self.biases:
             bi = self.item_bias(item).squeeze(-1)
             pen = pen + usage_penalty(self.item_bias.weight, item, n)

@@ -22,7 +22,13 @@ with a ``user`` entry), ``_prepare_batch``, ``_batch_loss`` (which reads
 parameters only through ``module(...)``), ``_history_rows(context)`` (H(u)
 as training-like rows, ``user`` = position in the context),
 ``_forward_extras(context)``, ``_catalog(module, users, item_idx, extras)``
-and ``_user_param_names``.
+and ``_user_param_names``. Two optional hooks serve models whose training
+rows are not interactions (the autoencoders of user rows, see
+:mod:`skrec._torch._rows`): ``_task_rows(data)``, the per-interaction rows
+that tasks draw their support and query from (default: ``_training_rows``),
+and ``_meta_query(support, query)``, which builds a task's query batch from
+both prepared batches (an autoencoder encodes the support row and
+reconstructs the query items).
 """
 
 from __future__ import annotations
@@ -96,7 +102,7 @@ def _cycle_slots(starts, counts, length):
 class MAMLRecommender(TorchStateMixin, BaseRecommender):
     """Model-agnostic meta-learning around a torch recommender (MetaRec).
 
-    Wraps a torch recommender (``MF``, ``BPRMF``, an NCF/MLP model, ...) and
+    Wraps a torch recommender (``MF``, ``BPRMF``, ``NCF``, ``CDAE``, ...) and
     trains it with MAML [2]_: every training user is a task whose support
     set (``n_support`` of their rows) adapts the task parameters by
     ``inner_steps`` gradient steps from a learned initialization, and whose
@@ -104,7 +110,11 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
     outer loop updates the shared parameters and the initialization by Adam
     on the query loss. Around ``MF(loss="mse")`` this is MetaRec-MF [1]_
     (rating regression, squared error plus the model's L2 penalty); around
-    an implicit model it is MetaRec with the model's own implicit loss.
+    an implicit model it is MetaRec with the model's own implicit loss:
+    MetaRec-MLP around ``NCF(model="mlp")`` (log loss on sampled negatives,
+    the MLP user embedding adapted) and MetaRec-AE around ``CDAE`` (a task's
+    support items form the input row, its support and query items the
+    reconstruction target; CDAE's user input node is adapted).
 
     Every user is scored the same way: their user parameters start from the
     learned initialization and take ``inner_steps`` steps on H(u) (a new
@@ -117,7 +127,9 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
     estimator : TorchRecommender
         The model to meta-train: a subclass of
         :class:`skrec._torch.TorchRecommender` with the pairwise hooks
-        (e.g. ``skrec.factorization.MF`` or ``BPRMF``). It is cloned into
+        (e.g. ``skrec.factorization.MF``, ``BPRMF``, ``skrec.ncf.NCF``) or
+        a user-row autoencoder (``skrec.autoencoders.CDAE``; ``MultDAE``
+        and ``MultVAE`` with ``adapt="all"``). It is cloned into
         ``estimator_``; its own ``max_iter``, ``lr``, ``batch_size`` and
         ``device`` are not used (the wrapper's are).
     inner_lr : float or "learned", default=0.5
@@ -145,7 +157,7 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
         user part) and one inner loop serves the whole meta-batch at once.
         ``"all"``: it adapts every parameter (MAML proper), one user at a
         time (a loop over the users of a meta-batch, and at scoring time).
-        Models without user parameters (autoencoders) need ``"all"``.
+        Models without user parameters (MultDAE, MultVAE) need ``"all"``.
     meta_lr : float, default=0.01
         Learning rate of the outer Adam optimizer.
     max_iter : int, default=20
@@ -186,6 +198,8 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
     See Also
     --------
     skrec.factorization.MF : The MetaRec-MF base model (``loss="mse"``).
+    skrec.ncf.NCF : The MetaRec-MLP base model (``model="mlp"``).
+    skrec.autoencoders.CDAE : The MetaRec-AE base model.
     skrec.model_selection.ColdStartUserSplit : Folds of unseen users.
 
     Notes
@@ -327,7 +341,9 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)  # only inside the fork: the module's initialization
             base = est._init_module(data)
-            rows_np = est._training_rows(data)
+            # A task's rows: the model's training rows, or its own per-interaction
+            # rows when it trains on something else (user rows of an autoencoder).
+            rows_np = getattr(est, "_task_rows", est._training_rows)(data)
             if "user" not in rows_np:
                 raise TypeError(
                     f"{type(est).__name__}._training_rows must give a 'user' entry per row for "
@@ -423,6 +439,9 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
         query = self._gather(est, rows, order[q_pos], q_w)
         support = est._prepare_batch(support, generator)
         query = est._prepare_batch(query, generator)
+        meta_query = getattr(est, "_meta_query", None)
+        if meta_query is not None:  # the query is scored given the support (autoencoders)
+            query = meta_query(support, query)
         return support, query
 
     # -------------------------------------------------------- inner loop
@@ -481,11 +500,9 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
             return est._batch_loss(FunctionalModule(module.base, phi), query)
         # adapt="all": one task at a time (every parameter differs per user).
         total = 0.0
-        s_len = _owner_length(support, n_owners)
-        q_len = _owner_length(query, n_owners)
         for b in range(n_owners):
-            sup_b = _owner_slice(support, b, s_len)
-            qry_b = _owner_slice(query, b, q_len)
+            sup_b = _owner_slice(support, b, n_owners)
+            qry_b = _owner_slice(query, b, n_owners)
             start = self._start_params(est, module, 1)
             trace = []
             phi = self._inner_loop(est, module, start, sup_b, 1, self.inner_steps,
@@ -649,13 +666,18 @@ class MAMLRecommender(TorchStateMixin, BaseRecommender):
         return post(pred) if callable(post) else pred
 
 
-def _owner_length(batch, n_owners):
-    return int(batch["user"].shape[0]) // n_owners
+def _owner_slice(batch, b, n_owners):
+    """The part of owner ``b`` of a batch of ``n_owners`` owners, as owner 0.
 
-
-def _owner_slice(batch, b, length):
-    """The rows of owner ``b`` of a batch built by ``_gather`` (user position 0)."""
-    sl = slice(b * length, (b + 1) * length)
-    out = {k: v[sl] for k, v in batch.items()}
-    out["user"] = torch.zeros_like(out["user"])
+    Every entry holds the owners' parts in order, each of the same length
+    (the slots of ``_gather``, or one input row per owner for an
+    autoencoder); the owner positions (``user``, ``row``) become 0.
+    """
+    out = {}
+    for k, v in batch.items():
+        length = int(v.shape[0]) // n_owners
+        out[k] = v[b * length:(b + 1) * length]
+    for k in ("user", "row"):
+        if k in out:
+            out[k] = torch.zeros_like(out[k])
     return out

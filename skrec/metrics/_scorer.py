@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,13 @@ LIST_METRICS = ("coverage", "novelty")
 #: Every name a ranking scorer understands.
 METRIC_NAMES = TOPK_METRICS + LIST_METRICS + ("auc",)
 _COLD_USERS = ("fold_in", "skip", "fallback")
+_COLD_ITEMS = ("rank", "only", "miss")
 _SCORES_PER_BATCH = 2**22
+#: Share of ground-truth interactions with items unseen at fit from which a
+#: model that cannot rank them gets a warning: a random split leaves a few
+#: such rows in most folds (a warning there would fire on every fold of every
+#: search candidate), a cold-item split leaves only such rows.
+_UNSEEN_WARN_SHARE = 0.01
 
 
 def _valid_names():
@@ -94,7 +101,8 @@ class _RankingScorer:
     """Callable ``(estimator, X_test, y_test=None)`` built by :func:`make_ranking_scorer`."""
 
     def __init__(self, metrics, single, *, relevance_threshold, exclude_seen, cold_users,
-                 n_support, support_order, negatives, batch_size, random_state):
+                 n_support, support_order, negatives, batch_size, random_state,
+                 cold_items="rank"):
         self.metrics = metrics
         self.single = single
         self.relevance_threshold = relevance_threshold
@@ -105,6 +113,7 @@ class _RankingScorer:
         self.negatives = negatives
         self.batch_size = batch_size
         self.random_state = random_state
+        self.cold_items = cold_items
 
     def __repr__(self):
         names = [key for key, _, _ in self.metrics]
@@ -112,11 +121,11 @@ class _RankingScorer:
         return (
             f"make_ranking_scorer({spec!r}, relevance_threshold={self.relevance_threshold!r}, "
             f"exclude_seen={self.exclude_seen!r}, cold_users={self.cold_users!r}, "
-            f"negatives={self.negatives!r})"
+            f"cold_items={self.cold_items!r}, negatives={self.negatives!r})"
         )
 
     # ----------------------------------------------------------- truth
-    def _ground_truth(self, inner, X, y):
+    def _ground_truth(self, inner, X, y, can_rank_new=False):
         table = check_interactions(X, name="X_test")
         n = len(table)
         y = check_target(y, n, name="y_test")
@@ -129,8 +138,18 @@ class _RankingScorer:
         ucode = inner.encode_users(table.user)
         icode = inner.encode_items(table.item)
         item_key, _ = pd.factorize(table.item)  # identity of every item, known or not
+        new_rows = new_ids = None
+        if can_rank_new and (icode < 0).any():
+            # Items unseen at fit join the catalog, described by their first X_test row.
+            unseen = np.flatnonzero(icode < 0)
+            new_code, new_ids = pd.factorize(pd.Index(table.item[unseen], dtype=object))
+            icode = icode.copy()
+            icode[unseen] = inner.n_items_ + new_code
+            new_rows = unseen[np.unique(new_code, return_index=True)[1]]
         cold = ucode < 0
         is_query = np.ones(n, dtype=bool)
+        if self.cold_items == "only":  # the cold-start item protocol: new items only
+            is_query &= icode >= inner.n_items_
         support = np.empty(0, dtype=np.int64)
         if cold.any() and self.cold_users == "skip":
             is_query &= ~cold
@@ -164,7 +183,7 @@ class _RankingScorer:
             known_rows = ucode[rows] >= 0
             kr = rows[known_rows]
             kr_items = icode[kr]
-            ok = kr_items >= 0
+            ok = (kr_items >= 0) & (kr_items < inner.n_items_)  # new items are never seen
             if ok.any():
                 sv = inner.seen_  # structural membership: a rating of 0 is still seen
                 pattern = sp.csr_array((np.ones(len(sv.indices)), sv.indices, sv.indptr),
@@ -194,8 +213,11 @@ class _RankingScorer:
             if len(support):
                 history = _take(X, support)
                 history_y = None if y is None else y[support]
-        truth = _GroundTruth(users, pos.astype(np.int64), icode[rows], inner.n_items_, history,
+        n_catalog = inner.n_items_ + (0 if new_ids is None else len(new_ids))
+        truth = _GroundTruth(users, pos.astype(np.int64), icode[rows], n_catalog, history,
                              history_y, None)
+        truth.new_ids = new_ids
+        truth.item_features = None if new_rows is None else _take(X, new_rows)
         # Coverage and novelty describe the lists served to every user of X_test that
         # can be scored (known, or folded in), relevant items or not: they are defined
         # on training rows too (validation_curve, learning_curve).
@@ -219,7 +241,9 @@ class _RankingScorer:
 
         inner, _ = unwrap_estimator(estimator, fitted=True)
         check_is_fitted(inner)
-        truth = self._ground_truth(inner, X, y)
+        can_rank_new = self._can_rank_new(inner)
+        truth = self._ground_truth(inner, X, y, can_rank_new)
+        self._check_unseen_items(inner, truth, can_rank_new)
         if len(truth.users) == 0:
             values = {key: K.mean_over_users([], key) for key, name, _ in self.metrics
                       if name not in LIST_METRICS or self.negatives is not None}
@@ -232,6 +256,36 @@ class _RankingScorer:
         if self.single:
             return values[self.metrics[0][0]]
         return values
+
+    def _can_rank_new(self, inner):
+        """Whether items unseen at fit are ranked (full-catalog protocol, able model)."""
+        tags = inner.__skrec_tags__()
+        able = tags.cold_items and self.negatives is None
+        if self.cold_items == "only" and not able:
+            why = ("sampled negatives rank fitted items only" if self.negatives is not None
+                   else f"{type(inner).__name__} cannot score items unseen at fit")
+            raise ValueError(
+                f"cold_items='only' ranks the items of X_test unseen at fit, but {why}. Use a "
+                "feature-aware model (skrec.ctr.FM, skrec.baselines.ContentBased, ...) with "
+                "negatives=None, or cold_items='miss'."
+            )
+        return able and self.cold_items != "miss"
+
+    def _check_unseen_items(self, inner, truth, can_rank_new):
+        """Warn when ground-truth items unseen at fit can only be misses."""
+        if can_rank_new or self.cold_items == "miss" or len(truth.item_code) == 0:
+            return
+        unseen = int((truth.item_code < 0).sum())
+        total = len(truth.item_code)
+        if unseen and unseen >= _UNSEEN_WARN_SHARE * total:
+            warnings.warn(
+                f"{unseen} of {total} ground-truth interactions ({unseen / total:.0%}) are "
+                f"with items unseen at fit, which {type(inner).__name__} cannot score: they "
+                "count as misses (a split such as ColdStartItemSplit then scores 0). Rank them "
+                "with a feature-aware model (skrec.ctr.FM, ContentBased, ...), or pass "
+                "cold_items='miss' to the scorer to silence this warning.",
+                UserWarning, stacklevel=3,
+            )
 
     def _batch(self, inner):
         if self.batch_size is not None:
@@ -246,14 +300,24 @@ class _RankingScorer:
                if name != "auc" and name not in LIST_METRICS]
         if top:
             k_max = max(k for _, _, k in top)
+            extra = {}
+            if truth.item_features is not None:
+                extra["item_features"] = truth.item_features
+                if self.cold_items == "only":
+                    extra["candidates"] = np.asarray(truth.new_ids, dtype=object)
             items, scores = recommend(
                 estimator, truth.users, k_max, history=truth.history,
                 history_y=truth.history_y, exclude_seen=self.exclude_seen,
-                batch_size=self._batch(inner),
+                batch_size=self._batch(inner), **extra,
             )
             codes = inner.encode_items(items.ravel()).reshape(items.shape)
+            if truth.new_ids is not None and (codes < 0).any():
+                miss = codes < 0
+                new = pd.Index(truth.new_ids, dtype=object).get_indexer(
+                    np.asarray(items, dtype=object)[miss])
+                codes[miss] = np.where(new >= 0, inner.n_items_ + new, -1)
             valid = np.isfinite(scores) & (codes >= 0)
-            rec_keys = np.arange(len(codes))[:, None] * inner.n_items_ + np.maximum(codes, 0)
+            rec_keys = np.arange(len(codes))[:, None] * truth.n_items + np.maximum(codes, 0)
             hits = (_member(rec_keys, truth.known_keys()) & valid).astype(np.float64)
             for key, name, k in top:
                 per_user = K.KERNELS[name](hits[:, :k], truth.n_relevant, k)
@@ -295,7 +359,7 @@ class _RankingScorer:
 
         step = self._batch(inner)
         n = len(truth.users)
-        known = truth.item_code >= 0
+        known = (truth.item_code >= 0) & (truth.item_code < inner.n_items_)
         rel = sp.csr_array(
             (np.ones(int(known.sum())), (truth.pos[known], truth.item_code[known])),
             shape=(n, inner.n_items_),
@@ -413,7 +477,7 @@ def _take(X, rows):
 
 def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclude_seen=True,
                         cold_users="fold_in", n_support=5, support_order="time",
-                        negatives=None, batch_size=None, random_state=0):
+                        negatives=None, batch_size=None, random_state=0, cold_items="rank"):
     """Make a scorer ``(estimator, X_test, y_test=None)`` from ranking metrics.
 
     The scorer plugs into ``GridSearchCV``, ``RandomizedSearchCV`` and
@@ -473,6 +537,19 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
     random_state : int, RandomState instance or None, default=0
         Seed of ``support_order="random"`` and of the sampled negatives; an
         int makes every call (every grid candidate) use the same draw.
+    cold_items : {"rank", "only", "miss"}, default="rank"
+        Items of ``X_test`` unseen at fit (all of them with
+        :class:`~skrec.model_selection.ColdStartItemSplit`). ``"rank"``:
+        a model with the ``cold_items`` tag (the CTR family,
+        ``ContentBased``) ranks them from the feature columns of their
+        first ``X_test`` row (passed as ``item_features=``) among the whole
+        catalog; for any other model they count as misses, with a
+        ``UserWarning`` when they are at least 1% of the ground-truth
+        interactions (a random split leaves a few in most folds).
+        ``"only"``: the cold-start item protocol: only the
+        items unseen at fit are candidates and ground truth (a
+        ``ValueError`` for a model that cannot score them). ``"miss"``: they
+        count as misses, silently.
 
     Returns
     -------
@@ -497,8 +574,10 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
       ``exclude_seen=False``: all their ``X_test`` items, the repeat
       consumption protocol). With ``relevance_threshold=t`` only rows with
       ``y_test >= t`` count.
-    - Test items unseen at fit stay in the ground truth: no model can
-      recommend them, so they count as misses (``auc`` leaves them out).
+    - Test items unseen at fit stay in the ground truth and follow
+      ``cold_items``: ranked from their features by models that can, else
+      misses (with a warning from 1% of the ground truth on). ``auc`` and
+      sampled negatives leave them out or count them as misses.
     - Users unseen at fit (cold start) follow ``cold_users``.
     - Metrics are averaged over users with at least one relevant item.
       When none has one (e.g. ``relevance_threshold`` above every rating),
@@ -545,6 +624,7 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
     if not isinstance(exclude_seen, (bool, np.bool_)):
         raise TypeError(f"exclude_seen must be a bool, got {exclude_seen!r}.")
     _check_choice(cold_users, _COLD_USERS, "cold_users")
+    _check_choice(cold_items, _COLD_ITEMS, "cold_items")
     _check_choice(support_order, ("time", "random"), "support_order")
     n_support = check_int(n_support, "n_support", 0)
     negatives = _check_optional_positive_int(negatives, "negatives")
@@ -560,7 +640,7 @@ def make_ranking_scorer(metric="ndcg", k=10, *, relevance_threshold=None, exclud
         tuple(parsed), single, relevance_threshold=relevance_threshold,
         exclude_seen=bool(exclude_seen), cold_users=cold_users, n_support=int(n_support),
         support_order=support_order, negatives=negatives, batch_size=batch_size,
-        random_state=random_state,
+        random_state=random_state, cold_items=cold_items,
     )
 
 

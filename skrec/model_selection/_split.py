@@ -505,9 +505,13 @@ class ColdStartItemSplit(_EntityFoldSplit):
 
     Each test fold holds all rows of a group of items, for evaluating how a
     model scores items it never saw interactions of: side-feature models
-    scoring the test rows with :meth:`predict` (a rating or click metric).
-    Ranking scorers count items unseen at fit as misses, since
-    ``recommend`` ranks the items of ``item_ids_`` only. Folds come from
+    scoring the test rows with :meth:`predict` (a rating or click metric),
+    or ranking them. A ranking scorer passes the test items, with the
+    feature columns of their rows, as ``item_features=`` to models that can
+    score items unseen at fit (the CTR family, ``ContentBased``); use
+    ``make_ranking_scorer(..., cold_items="only")`` to rank the new items
+    among themselves (the usual cold-start protocol). Other models cannot
+    rank them: the scorer warns and counts them as misses. Folds come from
     :class:`~sklearn.model_selection.KFold` over the distinct items, or from
     :class:`~sklearn.model_selection.ShuffleSplit` with a ``test_size``.
     Users may appear on both sides.

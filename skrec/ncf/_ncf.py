@@ -121,6 +121,12 @@ class NCF(PairwiseRecommender):
     the mean user embedding, over the model's own loss on their history,
     with the items and the tower fixed.
 
+    The user parameters (``_user_param_names``: the GMF and/or MLP user
+    embedding tables) are what :class:`skrec.meta.MAMLRecommender` adapts
+    per user: ``MAMLRecommender(NCF(model="mlp"))`` is MetaRec-MLP. The
+    log loss reaches the MLP user embedding through the tower, so its
+    gradient is small and the wrapper needs a large ``inner_lr`` (about 10).
+
     The defaults are 16 GMF factors, the paper's tower and Adam with lr
     0.001 on batches of 1,024 for 20 epochs. The learning rate comes from
     ``benchmarks/bench_defaults.py`` (every rating a positive, per-user

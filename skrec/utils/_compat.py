@@ -9,6 +9,8 @@ import numbers
 
 from sklearn.base import _fit_context
 from sklearn.model_selection._search import BaseSearchCV
+from sklearn.pipeline import _name_estimators
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, Options, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight
 
@@ -25,6 +27,8 @@ __all__ = [
     "StrOptions",
     "_check_sample_weight",
     "_fit_context",
+    "_name_estimators",
+    "_safe_indexing",
     "validate_params",
 ]
 
