@@ -19,7 +19,16 @@ os.environ.setdefault("MPLBACKEND", "agg")
 
 
 def _write_estimator_list():
-    """``generated/estimators.rst``: one autosummary per family, from all_estimators()."""
+    """One autosummary per family, from all_estimators(), in two generated files.
+
+    autosummary resolves a ``:toctree:`` path against the document being
+    read, but generates the stubs against the file that holds the
+    directive, so one file cannot serve both: ``generated/estimators.inc``
+    (not a source file: no stubs from it) is included by ``api.rst``, whose
+    ``generated/`` it names; ``generated/estimators.rst`` (an orphan page)
+    holds the same lists with ``:toctree: .`` so that the stubs are written
+    into ``generated/`` too.
+    """
     from skrec.utils import all_estimators
 
     out = Path(__file__).parent / "generated"
@@ -31,12 +40,15 @@ def _write_estimator_list():
             families.append(family)
             title = f"``skrec.{family}``"
             lines += ["", title, "-" * len(title), "", ".. autosummary::",
-                      "   :toctree: generated/", "   :nosignatures:", ""]
+                      "   :toctree: {toctree}", "   :nosignatures:", ""]
         lines.append(f"   skrec.{family}.{name}")
     text = "\n".join(lines) + "\n"
-    target = out / "estimators.rst"
-    if not target.exists() or target.read_text() != text:  # keep mtimes stable
-        target.write_text(text)
+    for target, content in [
+        (out / "estimators.inc", text.format(toctree="generated/")),
+        (out / "estimators.rst", ":orphan:\n" + text.format(toctree=".")),
+    ]:
+        if not target.exists() or target.read_text() != content:  # keep mtimes stable
+            target.write_text(content)
 
 
 _write_estimator_list()

@@ -53,12 +53,27 @@ def score_items(estimator, users, candidates=None, *, history=None, **kwargs):
     candidates : array-like, default=None
     history : DataFrame or array-like, default=None
     **kwargs
-        Passed on to ``score_items`` (``user_features`` and ``item_features``
-        transformed like ``history``).
+        Passed on to ``score_items`` (``as_frame``, ``return_fallback``, ...;
+        ``user_features`` and ``item_features`` transformed like ``history``).
 
     Returns
     -------
     scores : ndarray of shape (n_users, n_candidates)
+        Or, with ``as_frame=True``, a long DataFrame (``user``, ``item``,
+        ``score``) in original ids (see
+        :meth:`skrec.base.BaseRecommender.score_items`).
+
+    Examples
+    --------
+    >>> import skrec
+    >>> from skrec.datasets import make_interactions
+    >>> from skrec.baselines import Popularity
+    >>> data = make_interactions(n_users=20, n_items=10, random_state=0)
+    >>> model = Popularity().fit(data.X)
+    >>> skrec.score_items(model, [0, 1]).shape
+    (2, 10)
+    >>> skrec.score_items(model, [0, 1], as_frame=True).shape
+    (20, 3)
     """
     inner, history = unwrap_estimator(estimator, history, fitted=True)
     return inner.score_items(users, candidates, history=history,

@@ -929,7 +929,7 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
 
     def score_items(self, users, candidates=None, *, history=None, history_y=None,
                     on_unknown="fallback", batch_size=None, return_fallback=False,
-                    user_features=None, item_features=None):
+                    as_frame=False, user_features=None, item_features=None):
         """Scores of every candidate item for each user.
 
         Parameters
@@ -954,6 +954,12 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             Users scored at once (default: bounded to about 4M scores).
         return_fallback : bool, default=False
             Whether to also return which rows hold popularity scores.
+        as_frame : bool, default=False
+            Return one long :class:`pandas.DataFrame` instead of arrays, like
+            :meth:`recommend`'s: columns ``user``, ``item`` and ``score`` in
+            original ids, one row per (user, candidate) in the order of
+            ``users`` then of the candidates (no ``rank``: nothing is
+            sorted), plus a ``fallback`` column with ``return_fallback=True``.
         user_features : DataFrame or array-like, default=None
             Rows in the format of ``X`` whose side-feature columns describe
             users (the item column is ignored; a user's last row counts).
@@ -975,21 +981,46 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         fallback : ndarray of bool, shape (n_users,)
             Only with ``return_fallback=True``: True for the rows scored by
             popularity.
+
+        Examples
+        --------
+        >>> from skrec.baselines import Popularity
+        >>> from skrec.datasets import make_interactions
+        >>> data = make_interactions(n_users=20, n_items=10, random_state=0)
+        >>> model = Popularity().fit(data.X)
+        >>> model.score_items([0, 1], candidates=[2, 5]).shape
+        (2, 2)
+        >>> frame = model.score_items([0, 1], candidates=[2, 5], as_frame=True)
+        >>> list(frame.columns), len(frame)
+        (['user', 'item', 'score'], 4)
         """
         check_is_fitted(self)
         users = check_users(users)
         if len(users) == 0:
             n_c = self.n_items_ if candidates is None else np.shape(candidates)[-1]
             out = np.empty((0, n_c))
+            if as_frame:
+                return _long_frame(users, np.empty((0, n_c), dtype=self.item_ids_.dtype), out,
+                                   np.zeros(0, bool) if return_fallback else None, rank=False)
             return (out, np.zeros(0, dtype=bool)) if return_fallback else out
-        parts, flags = [], []
-        for _, s, _m, _i, _c, fb, _ids in self._iter_batches(
+        parts, flags, ids = [], [], []
+        for _, s, _m, item_idx, items_2d, fb, catalog in self._iter_batches(
             users, history, history_y, candidates, on_unknown, batch_size,
             user_features, item_features,
         ):
             parts.append(s.double().cpu().numpy())
             flags.append(fb)
+            if as_frame:
+                if items_2d is not None:
+                    codes = items_2d
+                else:
+                    row = np.arange(len(catalog)) if item_idx is None else item_idx
+                    codes = np.broadcast_to(row, (len(fb), len(row)))
+                ids.append(catalog[codes])  # cold items from item_features included
         scores = np.concatenate(parts, axis=0)
+        if as_frame:
+            return _long_frame(users, np.concatenate(ids, axis=0), scores,
+                               np.concatenate(flags) if return_fallback else None, rank=False)
         if return_fallback:
             return scores, np.concatenate(flags)
         return scores
@@ -1080,8 +1111,7 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
             kk = min(k, n_c)
             out = np.empty((0, kk), dtype=self.item_ids_.dtype), np.empty((0, kk))
             if as_frame:
-                return _recommendation_frame(users, *out,
-                                             np.zeros(0, bool) if return_fallback else None)
+                return _long_frame(users, *out, np.zeros(0, bool) if return_fallback else None)
             return (*out, np.zeros(0, dtype=bool)) if return_fallback else out
         items_out, scores_out, flags = [], [], []
         for _sl, scores, ctx, item_idx, items_2d, fb, catalog in self._iter_batches(
@@ -1104,25 +1134,31 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         items, scores = np.concatenate(items_out, axis=0), np.concatenate(scores_out, axis=0)
         fallback = np.concatenate(flags)
         if as_frame:
-            return _recommendation_frame(users, items, scores,
-                                         fallback if return_fallback else None)
+            return _long_frame(users, items, scores, fallback if return_fallback else None)
         if return_fallback:
             return items, scores, fallback
         return items, scores
 
 
-def _recommendation_frame(users, items, scores, fallback=None):
-    """Long table (user, rank, item, score[, fallback]) of top-k lists; -inf slots dropped."""
+def _long_frame(users, items, scores, fallback=None, rank=True):
+    """Long table (user[, rank], item, score[, fallback]) of (n_users, k) arrays.
+
+    With ``rank`` (top-k lists of ``recommend``) the ``-inf`` slots, whose
+    item ids are meaningless, are dropped; without it (``score_items``) every
+    (user, candidate) pair is kept.
+    """
     n, k = items.shape
-    frame = pd.DataFrame({
-        "user": np.repeat(np.asarray(users, dtype=object), k),
-        "rank": np.tile(np.arange(1, k + 1), n),
-        "item": items.ravel(),
-        "score": scores.ravel(),
-    })
+    columns = {"user": np.repeat(np.asarray(users, dtype=object), k)}
+    if rank:
+        columns["rank"] = np.tile(np.arange(1, k + 1), n)
+    columns["item"] = items.ravel()
+    columns["score"] = scores.ravel()
+    frame = pd.DataFrame(columns)
     if fallback is not None:
         frame["fallback"] = np.repeat(fallback, k)
-    return frame[np.isfinite(frame["score"].to_numpy())].reset_index(drop=True)
+    if rank:
+        frame = frame[np.isfinite(frame["score"].to_numpy())].reset_index(drop=True)
+    return frame
 
 
 def _is_list_of_rows(values):

@@ -366,3 +366,48 @@ def test_recommend_as_frame_is_the_long_table_of_the_arrays():
     same = skrec.recommend(est, users, k=3, as_frame=True)
     assert list(same.columns) == ["user", "rank", "item", "score"]
     assert len(same) == len(frame)
+
+
+def test_score_items_as_frame_is_the_long_table_of_the_arrays():
+    import skrec
+    from skrec.baselines import Popularity
+
+    X = pd.DataFrame({"user": ["a", "a", "b", "c", "c", "c"],
+                      "item": ["x", "y", "x", "y", "z", "w"]})
+    est = Popularity().fit(X)
+    users = np.array(["a", "b", "new"], dtype=object)
+    # whole catalog, one candidate list, one list per user
+    cases = [(None, [list(est.item_ids_)] * 3), (["z", "x"], [["z", "x"]] * 3),
+             ([["x", "y"], ["w", "z"], ["y", "w"]], [["x", "y"], ["w", "z"], ["y", "w"]])]
+    for candidates, expected_items in cases:
+        scores, fallback = est.score_items(users, candidates, return_fallback=True)
+        frame = est.score_items(users, candidates, as_frame=True, return_fallback=True)
+        assert list(frame.columns) == ["user", "item", "score", "fallback"]
+        assert len(frame) == scores.size
+        for r, u in enumerate(users):
+            sub = frame[frame["user"] == u]
+            assert sub["item"].tolist() == expected_items[r]
+            np.testing.assert_allclose(sub["score"], scores[r])
+            assert (sub["fallback"] == fallback[r]).all()
+    assert frame.loc[frame["user"] == "new", "fallback"].all()
+    assert not frame.loc[frame["user"] == "a", "fallback"].any()
+    # Without return_fallback the column is absent; the free function passes it on.
+    same = skrec.score_items(est, users, ["z", "x"], as_frame=True)
+    assert list(same.columns) == ["user", "item", "score"]
+    np.testing.assert_allclose(same["score"], est.score_items(users, ["z", "x"]).ravel())
+    # An empty query gives an empty frame with the same columns.
+    empty = est.score_items(np.array([], dtype=object), as_frame=True, return_fallback=True)
+    assert list(empty.columns) == ["user", "item", "score", "fallback"]
+    assert len(empty) == 0
+
+
+def test_score_items_as_frame_batches_do_not_change_it():
+    from skrec.datasets import make_interactions
+    from skrec.neighbors import ItemKNN
+
+    data = make_interactions(n_users=15, n_items=12, random_state=0)
+    est = ItemKNN().fit(data.X)
+    users = np.arange(15)
+    whole = est.score_items(users, as_frame=True)
+    pd.testing.assert_frame_equal(whole, est.score_items(users, as_frame=True, batch_size=4))
+    assert whole["item"].tolist() == list(est.item_ids_) * 15

@@ -307,3 +307,19 @@ def test_mf_penalizes_its_feature_terms():
         _, with_both = m(user, item, user_x=ux)
     assert with_user > base
     assert with_both > with_user
+
+
+def test_score_items_frame_names_the_cold_items(fitted):
+    _, models = fitted
+    model = models["ContentBased"]
+    scores = model.score_items([0, 1], item_features=_cold_rows())
+    frame = model.score_items([0, 1], item_features=_cold_rows(), as_frame=True)
+    assert len(frame) == 2 * N_ITEMS
+    for r, user in enumerate([0, 1]):
+        sub = frame[frame["user"] == user]
+        # the fitted catalog, then the cold items in their order of first appearance
+        assert sub["item"].tolist() == list(model.item_ids_) + list(range(N_WARM, N_ITEMS))
+        np.testing.assert_allclose(sub["score"], scores[r])
+    new = np.arange(N_WARM, N_ITEMS)[::-1]
+    frame = model.score_items([0], candidates=new, item_features=_cold_rows(), as_frame=True)
+    assert frame["item"].tolist() == new.tolist()

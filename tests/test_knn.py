@@ -26,7 +26,7 @@ def _sim(model):
 
 # ----------------------------------------------------------- ItemKNN maths
 def test_item_cosine_known_answer():
-    model = ItemKNN(n_neighbors=None).fit(TINY)
+    model = ItemKNN(n_neighbors=None, similarity="cosine", shrinkage=0.0).fit(TINY)
     expected = np.array(
         [[0, 2 / R6, 1 / R6], [2 / R6, 0, 2 / 3], [1 / R6, 2 / 3, 0]]
     )
@@ -39,19 +39,23 @@ def test_item_cosine_known_answer():
 
 def test_item_asymmetric_known_answer():
     # a = 1: S[i, j] = |U_i & U_j| / |U_i|, the share of i's users who also have j.
-    model = ItemKNN(n_neighbors=None, similarity="asymmetric", asymmetry=1.0).fit(TINY)
+    model = ItemKNN(n_neighbors=None, shrinkage=0.0, similarity="asymmetric",
+                    asymmetry=1.0).fit(TINY)
     expected = np.array([[0, 1, 1 / 2], [2 / 3, 0, 2 / 3], [1 / 3, 2 / 3, 0]])
     np.testing.assert_allclose(_sim(model), expected)
     # a = 0 divides by the candidate's count instead: the transpose.
-    rev = ItemKNN(n_neighbors=None, similarity="asymmetric", asymmetry=0.0).fit(TINY)
+    rev = ItemKNN(n_neighbors=None, shrinkage=0.0, similarity="asymmetric",
+                  asymmetry=0.0).fit(TINY)
     np.testing.assert_allclose(_sim(rev), expected.T)
     # a = 1/2 is the cosine.
-    half = ItemKNN(n_neighbors=None, similarity="asymmetric", asymmetry=0.5).fit(TINY)
-    np.testing.assert_allclose(_sim(half), _sim(ItemKNN(n_neighbors=None).fit(TINY)))
+    half = ItemKNN(n_neighbors=None, shrinkage=0.0, similarity="asymmetric",
+                   asymmetry=0.5).fit(TINY)
+    cosine = ItemKNN(n_neighbors=None, shrinkage=0.0, similarity="cosine").fit(TINY)
+    np.testing.assert_allclose(_sim(half), _sim(cosine))
 
 
 def test_item_shrinkage_known_answer():
-    model = ItemKNN(n_neighbors=None, shrinkage=1.0).fit(TINY)
+    model = ItemKNN(n_neighbors=None, shrinkage=1.0, similarity="cosine").fit(TINY)
     expected = np.array(
         [[0, 2 / (R6 + 1), 1 / (R6 + 1)], [2 / (R6 + 1), 0, 2 / 4], [1 / (R6 + 1), 2 / 4, 0]]
     )
@@ -64,7 +68,7 @@ def test_item_shrinkage_known_answer():
 def test_item_pruning_keeps_top_per_candidate():
     # One neighbour per candidate column: col 0 keeps i1 (2/sqrt6 > 1/sqrt6),
     # col 1 keeps i0 (2/sqrt6 > 2/3), col 2 keeps i1 (2/3 > 1/sqrt6).
-    model = ItemKNN(n_neighbors=1).fit(TINY)
+    model = ItemKNN(n_neighbors=1, shrinkage=0.0, similarity="cosine").fit(TINY)
     expected = np.array([[0, 2 / R6, 0], [2 / R6, 0, 2 / 3], [0, 0, 0]])
     np.testing.assert_allclose(_sim(model), expected)
     np.testing.assert_allclose(model.score_items([0])[0], [2 / R6, 2 / R6, 2 / 3])
@@ -74,20 +78,20 @@ def test_item_pruning_keeps_top_per_candidate():
 def test_item_pruning_keeps_ties():
     # cos(i0, i1) = cos(i0, i2) = 1 / sqrt(2): both stay with n_neighbors=1.
     X = pd.DataFrame({"user": [0, 0, 1, 1], "item": [0, 1, 0, 2]})
-    model = ItemKNN(n_neighbors=1).fit(X)
+    model = ItemKNN(n_neighbors=1, shrinkage=0.0, similarity="cosine").fit(X)
     np.testing.assert_allclose(_sim(model)[:, 0], [0, 1 / np.sqrt(2), 1 / np.sqrt(2)])
 
 
 def test_item_values_when_not_binarized():
     X = pd.DataFrame({"user": [0, 0, 1, 1], "item": [0, 1, 0, 1]})
     y = np.array([2.0, 1.0, 1.0, 3.0])
-    model = ItemKNN(binarize=False).fit(X, y)
+    model = ItemKNN(binarize=False, shrinkage=0.0, similarity="cosine").fit(X, y)
     # <r0, r1> = 2*1 + 1*3 = 5, |r0|^2 = 5, |r1|^2 = 10.
     c = 5 / np.sqrt(50)
     np.testing.assert_allclose(_sim(model), [[0, c], [c, 0]])
     # History weights: u0 = (2, 1) -> (1 * c, 2 * c).
     np.testing.assert_allclose(model.score_items([0])[0], [c, 2 * c])
-    binary = ItemKNN().fit(X, y)
+    binary = ItemKNN(similarity="cosine", shrinkage=0.0).fit(X, y)
     np.testing.assert_allclose(_sim(binary), [[0, 1], [1, 0]])
 
 
@@ -190,8 +194,9 @@ def _mean_ndcg(model, test):
 
 @pytest.mark.parametrize(
     "model",
-    [ItemKNN(n_neighbors=30), ItemKNN(similarity="asymmetric", asymmetry=0.8), UserKNN(30)],
-    ids=["item-cosine", "item-asymmetric", "user-cosine"],
+    [ItemKNN(n_neighbors=30, shrinkage=0.0, similarity="cosine"),
+     ItemKNN(similarity="asymmetric", asymmetry=0.8), ItemKNN(), UserKNN(30)],
+    ids=["item-cosine", "item-asymmetric", "item-defaults", "user-cosine"],
 )
 def test_beats_popularity_on_planted_data(model):
     data = make_interactions(n_users=300, n_items=80, n_interactions=4000, random_state=0)
