@@ -23,6 +23,8 @@ the model together. Here:
 # :func:`~skrec.datasets.fetch_movielens` downloads MovieLens 100K once into
 # the skrec cache and returns the ratings with the user and movie tables. To
 # keep the example short we use the ratings of 300 users.
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -34,7 +36,12 @@ from skrec.compose import SideFeatureJoiner, SideTable, make_side_feature_transf
 from skrec.ctr import DeepFM
 from skrec.datasets import fetch_movielens
 
-data = fetch_movielens("100k")
+try:
+    data = fetch_movielens("100k", download_if_missing=False)
+except OSError:  # not cached yet: a copy next to the checkout, else the download
+    here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+    shared = here.parent.parent / "shared" / "data" / "ml-100k"
+    data = fetch_movielens("100k", data_home=shared if shared.is_dir() else None)
 keep = data.X["user"] <= 300
 X = data.X.loc[keep, ["user", "item"]].reset_index(drop=True)
 y = (data.y[keep.to_numpy()] >= 4).astype(float)  # a "like"
