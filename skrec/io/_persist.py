@@ -78,6 +78,10 @@ _SPARSE = {
 }
 # The attributes nn.Module.__init__ creates; rebuilt by it at load, not stored.
 _MODULE_INTERNALS = frozenset(vars(torch.nn.Module()))
+# Views of an RNN's parameters (weak references and a list of the same
+# tensors), not state: torch's own pickling drops them too, and
+# ``_init_flat_weights`` rebuilds them from the parameters at load.
+_RNN_VIEWS = frozenset({"_flat_weight_refs", "_flat_weights"})
 _HOOK_DICTS = tuple(
     k for k in _MODULE_INTERNALS if "hook" in k and k != "_is_full_backward_hook"
 )
@@ -277,7 +281,9 @@ class _Encoder:
         if hooks:
             raise self._error(path, module, f"a torch module with hooks ({hooks}); remove "
                               "them before saving")
-        attrs = {k: v for k, v in vars(module).items() if k not in _MODULE_INTERNALS}
+        skip = _MODULE_INTERNALS | (_RNN_VIEWS if isinstance(module, torch.nn.RNNBase)
+                                    else frozenset())
+        attrs = {k: v for k, v in vars(module).items() if k not in skip}
         node = {
             _KIND: "module", "id": node_id, _CLASS: _class_path(cls),
             "training": bool(module.training),
@@ -648,6 +654,8 @@ class _Decoder:
             if child is not None and not isinstance(child, torch.nn.Module):
                 raise self._bad(f"child {name!r} of {node[_CLASS]} is not a module")
             module._modules[str(name)] = child
+        if isinstance(module, torch.nn.RNNBase):
+            module._init_flat_weights()  # the views _RNN_VIEWS left out
         return module
 
 
