@@ -34,22 +34,29 @@ Models (``--models``, comma-separated):
     on a (user, item) DataFrame (the id encoding is in their peak memory,
     not in their epoch time). The epoch time is skrec's
     ``history_[0]["time"]`` and Cornac's whole ``fit`` (its set-up is
-    negligible). ``--vae-users N`` trains on the first N users only (all
-    items; the time per epoch scales with the users) to keep the 20M-shape
-    runs short: the figure is then also extrapolated to all users.
+    negligible).
 ``bprmf``
     one epoch of BPR with 64 factors: skrec ``BPRMF`` (defaults: 4
     negatives, batch 4,096, Adam), implicit's ``BayesianPersonalizedRanking``
     and Cornac's ``BPR`` (both SGD, one negative per positive).
+
+``--users N`` trains MultVAE and BPRMF on the first N users only (all items)
+to keep the 20M-shape runs short on a loaded machine: the epoch time is
+then also extrapolated to all users (``epoch_s_all_users_extrapolated``:
+times ``n_users / N`` for MultVAE, whose cost is per batch of users, and
+times ``nnz / nnz(N users)`` for BPRMF, whose cost is per interaction).
 ``als``
     skrec ``ALS`` against implicit, 3 iterations (``bench_als_20m_shape.py``
     has the full protocol).
 
 Threads: ``--threads`` (default 1) for torch, BLAS and the peers' own
 thread pools alike. One run per figure (no repeats at the 20M shape).
+``cpu_s`` is the child's CPU time over the model's part (conversion of the
+table to the library's input, and the fit): on a machine shared with other
+jobs it moves less than the wall times (``fit_s``, ``epoch_s``).
 
 Usage: python benchmarks/bench_20m_shape.py [--shape 20m|ml1m]
-       [--models ease,multvae,bprmf] [--threads 1] [--vae-users 20000]
+       [--models ease,multvae,bprmf] [--threads 1] [--users 10000]
 """
 
 from __future__ import annotations
@@ -203,13 +210,16 @@ def _peer(model, impl, X, args):
 # ------------------------------------------------------------------ driver
 def run_child(args):
     X = make_csr(**SHAPES[args.shape])
-    if args.model == "multvae" and args.vae_users and args.vae_users < X.shape[0]:
-        X = X[: args.vae_users]
+    nnz_all = int(X.nnz)
+    if args.model in ("multvae", "bprmf") and args.users and args.users < X.shape[0]:
+        X = X[: args.users]
     base = peak_rss_mb()
     run = _peer if args.impl in PEERS else _skrec
+    cpu0 = time.process_time()
     out = run(args.model, args.impl, X, args)
+    out["cpu_s"] = time.process_time() - cpu0
     print(json.dumps(dict(model=args.model, impl=args.impl, shape=list(X.shape),
-                          nnz=int(X.nnz), threads=args.threads, data_rss_mb=base,
+                          nnz=int(X.nnz), nnz_all=nnz_all, threads=args.threads, data_rss_mb=base,
                           peak_rss_mb=peak_rss_mb(), **out)), flush=True)
 
 
@@ -219,8 +229,8 @@ def main():
     parser.add_argument("--models", default="ease,multvae,bprmf")
     parser.add_argument("--impls", default="", help="subset of skrec,skrec-dense,cornac,implicit")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--vae-users", type=int, default=0,
-                        help="train Mult-VAE on the first N users only (0: all)")
+    parser.add_argument("--users", type=int, default=0,
+                        help="train MultVAE and BPRMF on the first N users only (0: all)")
     parser.add_argument("--cornac-ease-20m", action="store_true")
     parser.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON)
     parser.add_argument("--timeout", type=float, default=1800)
@@ -248,7 +258,7 @@ def main():
                 continue
             cmd = [python, str(Path(__file__).resolve()), "--child", "--shape", args.shape,
                    "--model", model, "--impl", impl, "--threads", str(args.threads),
-                   "--vae-users", str(args.vae_users)]
+                   "--users", str(args.users)]
             env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
             if impl in PEERS:  # skrec must not be importable by the peers
                 env.pop("PYTHONPATH", None)
@@ -263,7 +273,9 @@ def main():
                 continue
             rec = json.loads(proc.stdout.strip().splitlines()[-1])
             if "epoch_s" in rec and rec["shape"][0] < n_users:
-                rec["epoch_s_all_users_extrapolated"] = rec["epoch_s"] * n_users / rec["shape"][0]
+                scale = (n_users / rec["shape"][0] if model == "multvae"
+                         else rec["nnz_all"] / rec["nnz"])
+                rec["epoch_s_all_users_extrapolated"] = rec["epoch_s"] * scale
             emit(benchmark=f"{args.shape}_shape", **rec)
 
 
