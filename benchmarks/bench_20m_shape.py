@@ -1,7 +1,7 @@
 """EASE, MultVAE and BPRMF at the MovieLens-20M shape against Cornac and implicit.
 
 Data: the generated table of ``bench_als_20m_shape.py`` (``--shape 20m``:
-138,000 x 27,000, about 20M distinct interactions, log-normal users, Zipf
+138,000 x 27,000, 16.9M distinct interactions, log-normal users, Zipf
 items; ``--shape ml1m``: the same generator at 6,040 x 3,706, 1M rows).
 Every (model, implementation) runs in its own subprocess, one after the
 other, so that each reports its own peak resident memory (``peak_rss_mb``;
@@ -40,8 +40,9 @@ Models (``--models``, comma-separated):
     negatives, batch 4,096, Adam), implicit's ``BayesianPersonalizedRanking``
     and Cornac's ``BPR`` (both SGD, one negative per positive).
 
-``--users N`` trains MultVAE and BPRMF on the first N users only (all items)
-to keep the 20M-shape runs short on a loaded machine: the epoch time is
+``--users N`` (default 10,000; 0 for all) trains MultVAE and BPRMF on the
+first N users only (all items) to keep the 20M-shape runs short on a loaded
+machine: the epoch time is
 then also extrapolated to all users (``epoch_s_all_users_extrapolated``:
 times ``n_users / N`` for MultVAE, whose cost is per batch of users, and
 times ``nnz / nnz(N users)`` for BPRMF, whose cost is per interaction).
@@ -229,7 +230,7 @@ def main():
     parser.add_argument("--models", default="ease,multvae,bprmf")
     parser.add_argument("--impls", default="", help="subset of skrec,skrec-dense,cornac,implicit")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--users", type=int, default=0,
+    parser.add_argument("--users", type=int, default=10_000,
                         help="train MultVAE and BPRMF on the first N users only (0: all)")
     parser.add_argument("--cornac-ease-20m", action="store_true")
     parser.add_argument("--peer-python", default=DEFAULT_PEER_PYTHON)
