@@ -249,6 +249,94 @@ def test_dense_rows_gathers_csr_rows():
     np.testing.assert_array_equal(pattern, (m.toarray()[[3, 0, 11, 3]] != 0).astype(np.float32))
 
 
+def test_sparse_rows_gathers_csr_rows():
+    m = sp.random(12, 9, density=0.3, random_state=0, format="csr")
+    m = sp.csr_matrix(sp.diags((np.arange(12) != 5).astype(float)) @ m)  # row 5 empty
+    m.eliminate_zeros()
+    csr = rows_mod._CSRTensors(m, torch.device("cpu"))
+    rows = torch.tensor([3, 5, 0, 11, 3])
+    got = rows_mod.sparse_rows(csr, rows)
+    want = m.toarray()[[3, 5, 0, 11, 3]].astype(np.float32)
+    assert got.shape == want.shape and len(got) == 5
+    np.testing.assert_allclose(got.to_dense().numpy(), want)
+    lengths = (want != 0).sum(1)
+    np.testing.assert_array_equal(got.offsets.numpy(), np.r_[0, np.cumsum(lengths)[:-1]])
+    np.testing.assert_array_equal(got.owner.numpy(), np.repeat(np.arange(5), lengths))
+    norm = got.row_normalized().to_dense().numpy()
+    scale = np.linalg.norm(want, axis=1, keepdims=True)
+    np.testing.assert_allclose(norm, want / np.maximum(scale, 1e-12), rtol=1e-6)
+    assert rows_mod.sparse_rows(csr, rows, torch.float64).values.dtype == torch.float64
+
+
+class _DenseInput:
+    _sparse_input = False
+
+
+@pytest.mark.parametrize("cls", [MultVAE, MultDAE])
+def test_mult_sparse_input_equals_dense_input(cls):
+    """The stored-entries path gives the dense path's forward, loss and gradients."""
+    data = make_interactions(n_users=40, n_items=25, random_state=0)
+    model = cls(hidden_dims=(16,), latent_dim=8, dropout=0.0, max_iter=2, **FAST).fit(data.X)
+    assert model._sparse_input
+    m = sp.csr_array(model.seen_, dtype=np.float32)
+    m = sp.vstack([m[:6], sp.csr_array((1, m.shape[1]), dtype=np.float32)]).tocsr()
+    m.data[:] = np.arange(1, m.nnz + 1) % 3 + 1.0  # values other than 1 matter too
+    csr = rows_mod._CSRTensors(m, torch.device("cpu"))
+    rows = torch.arange(m.shape[0])
+    sparse, dense = rows_mod.sparse_rows(csr, rows), rows_mod.dense_rows(csr, rows)
+    module = model.module_
+    outputs = {}
+    for name, x in (("sparse", sparse), ("dense", dense)):
+        module.train()  # dropout=0; the VAE's noise is drawn from the same seed
+        module.zero_grad()
+        torch.manual_seed(3)
+        loss = model._batch_loss(module, {"row": rows, "x": x, "target": x})
+        loss.backward()
+        module.eval()
+        with torch.no_grad():
+            scores = module(x)[0]
+        grads = [p.grad.clone() for p in module.parameters()]
+        outputs[name] = (loss.detach(), scores, grads)
+    (ls, ss, gs), (ld, sd, gd) = outputs["sparse"], outputs["dense"]
+    torch.testing.assert_close(ls, ld, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(ss, sd, rtol=1e-5, atol=1e-6)
+    for a, b in zip(gs, gd):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    # The estimator scores through the sparse path: the same as a dense-input twin.
+    twin = type("DenseTwin", (_DenseInput, cls), {})(**model.get_params())
+    twin.__dict__.update(model.__dict__)  # the same fitted state
+    np.testing.assert_allclose(model.score_items(model.user_ids_[:10]),
+                               twin.score_items(model.user_ids_[:10]), rtol=1e-5, atol=1e-6)
+
+
+def test_mult_sparse_dropout_drops_stored_entries_only():
+    data = make_interactions(n_users=60, n_items=40, random_state=0)
+    model = MultDAE(hidden_dims=(8,), latent_dim=4, dropout=0.4, max_iter=1, **FAST).fit(data.X)
+    csr = rows_mod._CSRTensors(model.seen_, torch.device("cpu"))
+    x = rows_mod.sparse_rows(csr, torch.arange(60))
+    seen = []
+    first = model.module_.encoder[0]
+    handle = first.register_forward_pre_hook(lambda mod, args: seen.append(args[0]))
+    module = model.module_.train()
+    torch.manual_seed(0)
+    module(x)
+    handle.remove()
+    (h,) = seen
+    assert isinstance(h, rows_mod.SparseRows)
+    torch.testing.assert_close(h.indices, x.indices)  # zeros stay zero, entries stay put
+    kept = h.values != 0
+    torch.testing.assert_close(h.values[kept], x.row_normalized().values[kept] / 0.6)
+    assert 0.5 < float(kept.float().mean()) < 0.7  # each kept with probability 0.6
+
+
+def test_mult_dense_input_path_still_fits():
+    X, _, data = _planted_split(seed=1)
+    dense = type("DenseMultDAE", (_DenseInput, MultDAE), {})(
+        hidden_dims=(32,), latent_dim=16, max_iter=60, batch_size=16, lr=1e-2, **FAST).fit(X)
+    assert not dense._sparse_input
+    assert _in_block_precision(dense, data, np.arange(36)) >= 0.6
+
+
 def test_holdout_is_items_within_users():
     data = make_checkerboard(n_users=30, n_items=20, density=0.8, random_state=0)
     model = MultDAE(hidden_dims=(8,), latent_dim=4, max_iter=4, early_stopping=True,

@@ -33,12 +33,20 @@ a batch of such (user, item) rows becomes the users' input rows
 (``_prepare_batch``), and a query batch encodes the support row and
 reconstructs the support and query items (``_meta_query``), as in MetaRec's
 autoencoder setting. Scoring encodes H(u) with the adapted parameters
-(``_history_rows``, ``_forward_extras``, ``_catalog``).
+(``_history_rows``, ``_forward_extras``, ``_catalog``). These rows are
+dense, which every module accepts.
+
+A model whose module reads its input rows sparsely sets ``_sparse_input =
+True``: ``x`` and ``target`` are then :class:`SparseRows` (the stored entries
+of the rows, never the dense ``(n, n_cols)`` block), in training and in
+scoring. Its module must accept them (Mult-DAE/VAE do, through
+:class:`~skrec.autoencoders._modules.RowInputLinear`).
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,7 +57,7 @@ from ..base import RecommenderTags
 from ._engine import TorchRecommender
 from ._sampling import user_holdout_mask
 
-__all__ = ["UserRowRecommender", "dense_rows"]
+__all__ = ["SparseRows", "UserRowRecommender", "dense_rows", "sparse_rows"]
 
 #: Upper bound on the dense input entries built per scoring batch.
 _ENTRIES_PER_BATCH = 2**22
@@ -74,23 +82,68 @@ class _CSRTensors:
         return out
 
 
+@dataclass(frozen=True)
+class SparseRows:
+    """A batch of rows as their stored entries (CSR-like, on one device).
+
+    Entry ``j`` is ``(owner[j], indices[j]) = values[j]``; the entries of row
+    ``r`` are ``offsets[r]:offsets[r + 1]`` (``offsets`` has no final
+    ``nnz``, as :func:`torch.nn.functional.embedding_bag` reads it).
+    """
+
+    indices: torch.Tensor
+    values: torch.Tensor
+    offsets: torch.Tensor
+    owner: torch.Tensor
+    shape: tuple
+
+    def __len__(self):
+        return self.shape[0]
+
+    def with_values(self, values):
+        """The same pattern with other values (normalized, dropped out)."""
+        return replace(self, values=values)
+
+    def row_normalized(self, eps=1e-12):
+        """Each row divided by its L2 norm, as ``F.normalize(dense, dim=1)``."""
+        sq = torch.zeros(self.shape[0], dtype=self.values.dtype, device=self.values.device)
+        sq.index_add_(0, self.owner, self.values * self.values)
+        return self.with_values(self.values / sq.sqrt().clamp_min(eps)[self.owner])
+
+    def to_dense(self):
+        out = torch.zeros(self.shape, dtype=self.values.dtype, device=self.values.device)
+        out[self.owner, self.indices] = self.values
+        return out
+
+
+def _gather(csr, rows):
+    """Positions in ``csr`` of the entries of ``rows``, their owner row and row offsets."""
+    rows = rows.to(csr.indptr.device)
+    starts = csr.indptr[rows]
+    lengths = csr.indptr[rows + 1] - starts
+    offsets = torch.cumsum(lengths, 0) - lengths
+    owner = torch.repeat_interleave(torch.arange(len(rows), device=rows.device), lengths)
+    pos = torch.arange(len(owner), device=rows.device) - offsets[owner] + starts[owner]
+    return pos, owner, offsets
+
+
 def dense_rows(csr, rows, values=True):
     """Dense ``(len(rows), n_cols)`` float tensor of the given rows of a :class:`_CSRTensors`.
 
     ``values=False`` gives the 0/1 pattern of the stored entries.
     """
-    rows = rows.to(csr.indptr.device)
-    starts = csr.indptr[rows]
-    lengths = csr.indptr[rows + 1] - starts
+    pos, owner, _ = _gather(csr, rows)
     out = torch.zeros((len(rows), csr.shape[1]), dtype=torch.float32, device=csr.indptr.device)
-    total = int(lengths.sum())
-    if total == 0:
-        return out
-    owner = torch.repeat_interleave(torch.arange(len(rows), device=rows.device), lengths)
-    offsets = torch.cumsum(lengths, 0) - lengths
-    pos = torch.arange(total, device=rows.device) - offsets[owner] + starts[owner]
-    out[owner, csr.indices[pos]] = csr.data[pos] if values else 1.0
+    if len(pos):
+        out[owner, csr.indices[pos]] = csr.data[pos] if values else 1.0
     return out
+
+
+def sparse_rows(csr, rows, dtype=torch.float32):
+    """The given rows of a :class:`_CSRTensors` as :class:`SparseRows` (values in ``dtype``)."""
+    pos, owner, offsets = _gather(csr, rows)
+    return SparseRows(csr.indices[pos], csr.data[pos].to(dtype), offsets, owner,
+                      (len(rows), csr.shape[1]))
 
 
 class UserRowRecommender(TorchRecommender):
@@ -105,6 +158,8 @@ class UserRowRecommender(TorchRecommender):
     _observed_masks = False
     #: Feedback of the model.
     _feedback = "implicit"
+    #: Whether the module reads :class:`SparseRows` batches (see the module docstring).
+    _sparse_input = False
 
     def __skrec_tags__(self):
         return RecommenderTags(feedback=self._feedback, fold_in=True, torch=True)
@@ -165,10 +220,11 @@ class UserRowRecommender(TorchRecommender):
         if "item" in batch:  # (user, item) rows of the MAML wrapper's tasks
             return self._pairs_to_rows(batch)
         rows = batch["row"]
-        x = dense_rows(self._input_csr, rows)
+        gather = self._row_gatherer()
+        x = gather(self._input_csr, rows)
         batch["x"] = x
         if "is_val" in batch:
-            batch["target"] = dense_rows(self._val_csr, rows)
+            batch["target"] = gather(self._val_csr, rows)
         else:
             batch["target"] = x
         if self._observed_masks:
@@ -250,6 +306,12 @@ class UserRowRecommender(TorchRecommender):
             scores = scores[:, torch.as_tensor(np.asarray(item_idx), device=scores.device)]
         return scores
 
+    def _row_gatherer(self):
+        """:func:`sparse_rows` for a module with sparse input, else :func:`dense_rows`."""
+        if self._sparse_input and not self._observed_masks:
+            return sparse_rows
+        return dense_rows
+
     def _after_fit(self, data):
         for name in ("_fit_matrix", "_input_csr", "_val_csr", "_weight_csr"):
             self.__dict__.pop(name, None)
@@ -264,9 +326,10 @@ class UserRowRecommender(TorchRecommender):
         csr = _CSRTensors(matrix, self.device_)
         step = self._scoring_batch_size(matrix.shape[1])
         parts = []
+        sparse = self._row_gatherer() is sparse_rows
         for start in range(0, matrix.shape[0], step):
             idx = torch.arange(start, min(start + step, matrix.shape[0]), device=self.device_)
-            x = dense_rows(csr, idx).to(dtype)
+            x = sparse_rows(csr, idx, dtype) if sparse else dense_rows(csr, idx).to(dtype)
             users = torch.as_tensor(codes[start:start + step], device=self.device_)
             scores, _ = module(x, users=users)
             parts.append(scores)

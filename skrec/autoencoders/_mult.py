@@ -7,6 +7,7 @@ import numbers
 from torch.nn import functional as F
 
 from .._torch import UserRowRecommender
+from .._torch._rows import SparseRows
 from ..utils._compat import Interval
 from ._modules import MultModule
 
@@ -50,6 +51,7 @@ _ATTR_DOC = """    module_ : torch.nn.Module
 
 class _MultBase(UserRowRecommender):
     _variational = False
+    _sparse_input = True  # batches of stored entries: see MultModule
     _parameter_constraints: dict = {
         **UserRowRecommender._parameter_constraints,
         "hidden_dims": ["array-like"],
@@ -69,7 +71,11 @@ class _MultBase(UserRowRecommender):
                           self._variational)
 
     def _neg_log_likelihood(self, logits, target):
-        return -(F.log_softmax(logits, dim=1) * target).sum(1).mean()
+        """``-(log_softmax(logits) * target).sum(1).mean()``, over the stored entries if sparse."""
+        log_p = F.log_softmax(logits, dim=1)
+        if isinstance(target, SparseRows):
+            return -(log_p[target.owner, target.indices] * target.values).sum() / len(target)
+        return -(log_p * target).sum(1).mean()
 
 
 class MultDAE(_MultBase):
