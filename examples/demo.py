@@ -31,6 +31,9 @@ from skrec.utils import all_estimators, get_recommender_tags
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Models that build item profiles from attribute columns, which the demo data lack.
+NEEDS_ITEM_ATTRIBUTES = {"ContentBased"}
+
 #: Settings used in the demo; a model not listed here runs with its defaults.
 #: ALS and EASE take the regularization a small grid search picks on the
 #: synthetic data (ALS's defaults are chosen on MovieLens, a denser and larger data set).
@@ -65,7 +68,8 @@ def load(name):
 def models():
     """Every public recommender (``all_estimators()``) that learns from implicit feedback.
 
-    Sequence models are left out: the demo data have no order.
+    Sequence models are left out (the demo data have no order), and so are
+    models that need item attributes (the demo data have ids only).
     """
     out = []
     for name, cls, _family in all_estimators():
@@ -79,6 +83,8 @@ def models():
             continue
         if get_recommender_tags(model).sequence:
             continue  # next-item models need ordered sessions: see examples/plot_sessions.py
+        if name in NEEDS_ITEM_ATTRIBUTES:
+            continue  # see examples/plot_ctr_side_features.py
         out.append(model)
     return out
 
