@@ -81,7 +81,7 @@ SHAPES = {"20m": dict(n_users=138_000, n_items=27_000, nnz=20_000_000),
 RUNS = {
     "ease": ["skrec", "cornac"],
     "multvae": ["skrec", "skrec-dense", "cornac"],
-    "bprmf": ["skrec", "implicit", "cornac"],
+    "bprmf": ["skrec", "skrec-sparse", "implicit", "cornac"],
     "als": ["skrec", "implicit"],
 }
 PEERS = {"cornac", "implicit"}
@@ -127,7 +127,9 @@ def _skrec(model, impl, X, args):
     if model == "bprmf":
         from skrec.factorization import BPRMF
 
-        est = BPRMF(64, max_iter=1, device="cpu", random_state=0)
+        # skrec-sparse: optimizer="sparse_adam" (only the rows a batch uses are updated)
+        opt = "sparse_adam" if impl == "skrec-sparse" else "adam"
+        est = BPRMF(64, max_iter=1, optimizer=opt, device="cpu", random_state=0)
         t0 = time.perf_counter()
         _fit_rows(est, X)
         return dict(fit_s=time.perf_counter() - t0, epoch_s=est.history_[0]["time"])
@@ -228,7 +230,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", default="20m", choices=list(SHAPES))
     parser.add_argument("--models", default="ease,multvae,bprmf")
-    parser.add_argument("--impls", default="", help="subset of skrec,skrec-dense,cornac,implicit")
+    parser.add_argument("--impls", default="", help="subset of skrec,skrec-dense,skrec-sparse,cornac,implicit")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--users", type=int, default=10_000,
                         help="train MultVAE and BPRMF on the first N users only (0: all)")

@@ -4,7 +4,7 @@ The pairwise base's speed is measured here, since NCF and the CTR family
 inherit it. implicit's BPR is the peer when installed (``pip install
 implicit``); it runs in the same process, after skrec.
 
-Usage: ``python benchmarks/bench_bprmf_ml1m_lcf.py [--grid]``
+Usage: ``python benchmarks/bench_bprmf_ml1m_lcf.py [--grid | --sparse]``
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ GRID = [
     {"batch_size": 16384, "lr": 0.05},
     {"batch_size": 65536, "lr": 0.1},
     {"max_iter": 20},
+    {"optimizer": "sparse_adam"},
+    {"optimizer": "sparse_adam", "batch_size": 16384, "lr": 0.05},
 ]
 
 
@@ -70,9 +72,12 @@ def run_implicit(train, test):
 def main():
     train, test = lcf_split()
     grid = GRID if "--grid" in sys.argv else [{}]
+    if "--sparse" in sys.argv:  # the defaults against optimizer="sparse_adam"
+        grid = [{}] + [p for p in GRID if p.get("optimizer") == "sparse_adam"]
     for params in grid:
         run_skrec(train, test, params)
-    run_implicit(train, test)
+    if "--sparse" not in sys.argv:
+        run_implicit(train, test)
 
 
 if __name__ == "__main__":

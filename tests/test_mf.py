@@ -4,6 +4,7 @@ MixtureOfTastesMF and VariationalMF."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from scipy.stats import spearmanr
 
 from skrec.baselines import Popularity
@@ -42,6 +43,8 @@ def _recall(model, test, k=10):
         MF(n_factors=8, loss="bce", reg=1e-3, max_iter=40, lr=0.02, batch_size=256,
            lr_schedule="constant", **FAST),
         BPRMF(n_factors=8, max_iter=40, lr=0.02, batch_size=256, **FAST),
+        BPRMF(n_factors=8, max_iter=40, lr=0.02, batch_size=256, optimizer="sparse_adam",
+              **FAST),
         MixtureOfTastesMF(n_factors=8, n_tastes=2, max_iter=40, lr=0.02, batch_size=256, **FAST),
         VariationalMF(n_factors=8, loss="bce", kl_weight=1e-3, max_iter=40, lr=0.02,
                       batch_size=256, **FAST),
@@ -294,3 +297,45 @@ def test_known_user_history_reaches_bprmf(planted):
     assert np.abs(base - extra).max() > 1e-4
     items, _ = est.recommend([u], k=10, history=pd.DataFrame({"user": u, "item": unseen}))
     assert not set(items[0]) & set(unseen)
+
+
+# ------------------------------------------------------------ sparse_adam
+def _two_steps(optimizer):
+    """User rows after a step on users 0, 1 and a step on users 2, 3 only."""
+    from skrec.factorization._modules import MFModule
+
+    torch.manual_seed(0)
+    module = MFModule(6, 5, 3, biases=False, user_bias=False)
+    est = BPRMF(optimizer=optimizer, lr=0.1)
+    opt = est._make_optimizer(module)
+    seen = []
+    for users in ([0, 1], [2, 3]):
+        user = torch.tensor(users)
+        scores, pen = module(user, torch.tensor([[0, 1], [2, 3]]))
+        loss = torch.nn.functional.softplus(-(scores[:, 0] - scores[:, 1])).mean() + pen
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        seen.append(module.user_factors.weight.detach().clone())
+    return seen
+
+
+def test_sparse_adam_updates_only_the_rows_a_batch_uses():
+    after_first, after_second = _two_steps("sparse_adam")
+    # Users 0 and 1 are not in the second batch: their rows do not move (lazy
+    # Adam); users 4 and 5 are in no batch.
+    assert torch.equal(after_first[:2], after_second[:2])
+    assert not torch.equal(after_first[2:4], after_second[2:4])
+    dense_first, dense_second = _two_steps("adam")
+    # Dense Adam keeps moving rows 0 and 1 on their momentum: the difference.
+    assert not torch.equal(dense_first[:2], dense_second[:2])
+
+
+def test_sparse_adam_refuses_weight_decay_and_dense_parameters(planted):
+    X, _, _ = planted
+    with pytest.raises(ValueError, match="sparse_adam.*weight_decay"):
+        BPRMF(optimizer="sparse_adam", weight_decay=1e-4, max_iter=1, **FAST).fit(X)
+    from skrec.ncf import NCF
+
+    with pytest.raises(ValueError, match="sparse_adam.*dense parameters"):
+        NCF(optimizer="sparse_adam", max_iter=1, **FAST).fit(X)

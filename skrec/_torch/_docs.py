@@ -21,7 +21,11 @@ ENGINE_PARAMS = {
         "Weight decay passed to the optimizer (on every parameter at every step; models "
         "with ``reg`` also have a per-example L2 penalty).",
     ),
-    "optimizer": ('{"adam", "adamw", "sgd", "adagrad"}', "The torch optimizer."),
+    "optimizer": ('{"adam", "adamw", "sgd", "adagrad", "sparse_adam"}',
+                  "The torch optimizer. ``\"sparse_adam\"`` (torch's SparseAdam, a lazy "
+                  "Adam: each step updates only the embedding rows the batch uses) is for "
+                  "models made only of embedding tables (MF, BPRMF): much faster on large "
+                  "tables, no ``weight_decay``."),
     "lr_schedule": (
         '{"constant", "linear"}',
         "Learning rate over the epochs of one fit: constant, or decayed linearly towards "

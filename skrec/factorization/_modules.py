@@ -33,15 +33,17 @@ def _pair_dot(p, q):
     return (p.unsqueeze(1) * q).sum(-1)
 
 
-def usage_penalty(weight, index, n_rows):
+def usage_penalty(table, index, n_rows):
     """``sum over uses of |weight[i]|^2 / n_rows`` for the rows ``index`` uses.
 
     Equal (value and gradient) to summing the squared norms of the gathered
     rows, but computed once per distinct row with its count of uses, so no
-    extra tensor of the gathered shape ``(n, m, k)`` is built.
+    extra tensor of the gathered shape ``(n, m, k)`` is built. ``table`` is
+    an :class:`~torch.nn.Embedding`; its gradient here is sparse when the
+    table's is (``optimizer="sparse_adam"``).
     """
     uniq, counts = torch.unique(index.reshape(-1), return_counts=True)
-    rows = weight.index_select(0, uniq)
+    rows = F.embedding(uniq, table.weight, sparse=table.sparse)
     return (counts.to(rows.dtype) * (rows * rows).sum(-1)).sum() / n_rows
 
 
@@ -97,10 +99,10 @@ class MFModule(nn.Module):
     def _users(self, user, user_x):
         n = user.shape[0]
         p = self.user_factors(user)
-        pen = usage_penalty(self.user_factors.weight, user, n)
+        pen = usage_penalty(self.user_factors, user, n)
         if self.has_user_bias:
             bu = self.user_bias(user).squeeze(-1)
-            pen = pen + usage_penalty(self.user_bias.weight, user, n)
+            pen = pen + usage_penalty(self.user_bias, user, n)
         else:
             bu = torch.zeros(p.shape[:-1], dtype=p.dtype, device=p.device)
         if self.user_feature_proj is not None and user_x is not None:
@@ -111,14 +113,14 @@ class MFModule(nn.Module):
 
     def _items(self, item, n):
         q = self.item_factors(item)
-        pen = usage_penalty(self.item_factors.weight, item, n)
+        pen = usage_penalty(self.item_factors, item, n)
         if self.item_feature_proj is not None:
             f = self.item_feature_proj(self.item_features[item])
             q = q + f
             pen = pen + (f * f).sum() / n  # penalized like the item's own factors
         if self.biases:
             bi = self.item_bias(item).squeeze(-1)
-            pen = pen + usage_penalty(self.item_bias.weight, item, n)
+            pen = pen + usage_penalty(self.item_bias, item, n)
         else:
             bi = torch.zeros(q.shape[:-1], dtype=q.dtype, device=q.device)
         return q, bi, pen
@@ -156,7 +158,7 @@ class MFModule(nn.Module):
             drift = (self.user_drift(user) * self.time_drift(t)).squeeze(-1)
             scores = scores + bit + (drift if item.dim() == 1 else drift[:, None])
             pen = pen + self.time_penalty * (
-                usage_penalty(self.item_time_bias.weight, slot, n) + (drift * drift).sum() / n)
+                usage_penalty(self.item_time_bias, slot, n) + (drift * drift).sum() / n)
         return scores, pen
 
     def _time(self, time, user):
