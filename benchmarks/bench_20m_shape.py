@@ -230,7 +230,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", default="20m", choices=list(SHAPES))
     parser.add_argument("--models", default="ease,multvae,bprmf")
-    parser.add_argument("--impls", default="", help="subset of skrec,skrec-dense,skrec-sparse,cornac,implicit")
+    parser.add_argument("--impls", default="",
+                        help="subset of skrec,skrec-dense,skrec-sparse,cornac,implicit")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--users", type=int, default=10_000,
                         help="train MultVAE and BPRMF on the first N users only (0: all)")
