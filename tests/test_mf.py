@@ -339,3 +339,13 @@ def test_sparse_adam_refuses_weight_decay_and_dense_parameters(planted):
 
     with pytest.raises(ValueError, match="sparse_adam.*dense parameters"):
         NCF(optimizer="sparse_adam", max_iter=1, **FAST).fit(X)
+
+
+def test_warm_start_switches_between_sparse_and_dense_adam(planted):
+    X, _, _ = planted
+    model = BPRMF(n_factors=4, max_iter=2, optimizer="sparse_adam", warm_start=True, **FAST)
+    model.fit(X)
+    assert model.module_.item_factors.sparse
+    model.set_params(optimizer="adam").fit(X)  # dense Adam needs dense gradients again
+    assert not model.module_.item_factors.sparse
+    assert model.n_iter_ == 4

@@ -326,6 +326,9 @@ class TorchRecommender(TorchStateMixin, BaseRecommender):
         cls = _OPTIMIZERS[self.optimizer]
         if self.optimizer == "sparse_adam":
             return self._sparse_optimizer(module)
+        for table in module.modules():  # dense gradients (a warm start after sparse_adam)
+            if isinstance(table, torch.nn.Embedding):
+                table.sparse = False
         if self.optimizer in ("adam", "adamw"):
             try:
                 return cls(module.parameters(), lr=self.lr, weight_decay=self.weight_decay,
