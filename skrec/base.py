@@ -861,8 +861,8 @@ class BaseRecommender(SimilarityMixin, RecommenderMixin, BaseEstimator):
         table = check_interactions(item_features, name="item_features")
         codes = encode(table.item, self._item_index)
         rows = np.flatnonzero(codes < 0)
-        ids, first = np.unique(pd.factorize(table.item[rows])[0], return_index=True)
-        rows = rows[np.sort(first)]  # first row of each new item, in order of appearance
+        # the first row of each new item, in order of appearance
+        rows = rows[~pd.Index(table.item[rows], dtype=object).duplicated()]
         if len(rows) == 0:
             return np.empty(0, dtype=object), None
         tags = self.__skrec_tags__()

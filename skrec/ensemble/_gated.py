@@ -480,14 +480,11 @@ class GatedBlend(BaseRecommender):
             p = pb + g * d
             if binary:
                 pc = np.clip(p, _EPS, 1 - _EPS)
-                f = -np.sum(w * (y * np.log(pc) + (1 - y) * np.log1p(-pc)))
                 dp = w * (pc - y) / (pc * (1 - pc))
             else:
-                r = p - y
-                f = np.sum(w * r * r)
-                dp = 2 * w * r
+                dp = 2 * w * (p - y)
             dz = dp * d * g * (1 - g)
-            return float(f), np.array([dz @ s, dz.sum()])
+            return loss_of(p), np.array([dz @ s, dz.sum()])
 
         res = minimize(fun, x0=np.zeros(2), jac=True, method="L-BFGS-B", tol=self.tol,
                        options={"maxiter": self.max_iter})

@@ -82,7 +82,8 @@ def _check_optional_positive_int(value, name):
 class _GroundTruth:
     """Everything a scorer derives from X_test before asking the model."""
 
-    def __init__(self, users, pos, item_code, n_items, history, history_y, context):
+    def __init__(self, users, pos, item_code, n_items, history, history_y, context,
+                 new_ids=None, item_features=None):
         self.users = users  # original ids of the evaluated users
         self.pos = pos  # ground-truth pair -> position in users
         self.item_code = item_code  # ground-truth pair -> item code (-1: unknown item)
@@ -91,6 +92,10 @@ class _GroundTruth:
         self.history = history
         self.history_y = history_y
         self.context = context  # callable: rows -> CSR of H(u) for those users
+        # Items unseen at fit that join the catalog (codes n_items_ + position),
+        # and their first X_test rows (passed to recommend as item_features).
+        self.new_ids = new_ids
+        self.item_features = item_features
 
     def known_keys(self):
         known = self.item_code >= 0
@@ -215,9 +220,8 @@ class _RankingScorer:
                 history_y = None if y is None else y[support]
         n_catalog = inner.n_items_ + (0 if new_ids is None else len(new_ids))
         truth = _GroundTruth(users, pos.astype(np.int64), icode[rows], n_catalog, history,
-                             history_y, None)
-        truth.new_ids = new_ids
-        truth.item_features = None if new_rows is None else _take(X, new_rows)
+                             history_y, None, new_ids=new_ids,
+                             item_features=None if new_rows is None else _take(X, new_rows))
         # Coverage and novelty describe the lists served to every user of X_test that
         # can be scored (known, or folded in), relevant items or not: they are defined
         # on training rows too (validation_curve, learning_curve).
